@@ -1,0 +1,123 @@
+"""The ``riskgraph`` command line: a thin front end over the library.
+
+Exit codes: 0 success (warnings go to stderr), 2 usage error, 3 invalid input.
+Heavy imports (pandas, networkx) happen inside the commands so ``--help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
+
+__all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_INVALID"]
+
+
+def _add_package(p: argparse.ArgumentParser) -> None:
+    p.add_argument("package", help="data package folder (nations.csv, suppliers.csv, ...)")
+    p.add_argument("--max-file-mb", type=float, default=None, metavar="MB",
+                   help="refuse input files larger than this (default 512)")
+    p.add_argument("--no-ownership", action="store_true",
+                   help="ignore owner_nation_id: a supplier fails only with its site nation")
+
+
+def _parser() -> argparse.ArgumentParser:
+    from riskgraph import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="riskgraph",
+        description="Exact supply-chain dependency risk analysis for allied defence "
+                    "procurement.",
+        epilog="Exit codes: 0 ok, 2 usage error, 3 invalid input.",
+    )
+    parser.add_argument("--version", action="version", version=f"riskgraph {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser("validate", help="check a data package and report every problem")
+    _add_package(p)
+    p.add_argument("--format", choices=("text", "csv"), default="text",
+                   help="how to print the problems (default text: file:line:column: message)")
+    p.set_defaults(run=_cmd_validate)
+
+    p = sub.add_parser("summary", help="print a short summary of a package and its top risks")
+    _add_package(p)
+    p.set_defaults(run=_cmd_summary)
+    return parser
+
+
+def _read_options(args) -> dict:
+    if args.max_file_mb is None:
+        return {}
+    if not args.max_file_mb > 0:
+        raise _Usage("--max-file-mb must be a positive number")
+    return {"max_file_bytes": int(args.max_file_mb * 1024 * 1024)}
+
+
+class _Usage(Exception):
+    pass
+
+
+def _print_issues(issues, stream) -> None:
+    for issue in issues:
+        print(issue, file=stream)
+
+
+def _cmd_validate(args) -> int:
+    from riskgraph.validation import validate_package
+
+    report = validate_package(args.package, **_read_options(args))
+    if args.format == "csv":
+        report.frame().to_csv(sys.stdout, index=False)
+    else:
+        _print_issues(report.errors, sys.stderr)
+        _print_issues(report.warnings, sys.stderr)
+    if not report.ok:
+        print(f"invalid: {len(report.errors)} error(s), {len(report.warnings)} warning(s) "
+              f"in {args.package}", file=sys.stderr)
+        return EXIT_INVALID
+    if args.format == "text":
+        print(f"valid: {args.package} ({len(report.warnings)} warning(s))")
+    return EXIT_OK
+
+
+def _load(args):
+    """Read and compile the package; ValidationError propagates to main()."""
+    from riskgraph.network import load_network
+
+    net = load_network(args.package, ownership=not args.no_ownership, **_read_options(args))
+    _print_issues(net.package.report.warnings, sys.stderr)
+    return net
+
+
+def _cmd_summary(args) -> int:
+    from riskgraph.summary import summary_text
+
+    net = _load(args)
+    print(summary_text(net))
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (the console script exits with it)."""
+    from riskgraph.errors import RiskgraphError, UsageError, ValidationError
+
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except ValidationError as exc:
+        _print_issues(exc.report.issues, sys.stderr)
+        print(f"invalid: {len(exc.report.errors)} error(s) in {args.package}", file=sys.stderr)
+        return EXIT_INVALID
+    except (UsageError, _Usage) as exc:
+        print(f"riskgraph {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RiskgraphError as exc:
+        print(f"riskgraph {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except BrokenPipeError:  # e.g. piped into head
+        return EXIT_OK
+
+

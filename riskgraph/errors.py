@@ -1,0 +1,37 @@
+"""The public exception hierarchy."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from riskgraph.validation import ValidationReport
+
+__all__ = ["RiskgraphError", "ValidationError", "UsageError"]
+
+
+class RiskgraphError(Exception):
+    """Base class of every error riskgraph raises on purpose."""
+
+
+class UsageError(RiskgraphError):
+    """A call's arguments are wrong (unknown id, bad parameter value)."""
+
+
+class ValidationError(RiskgraphError):
+    """The input failed validation; ``report`` holds every problem found.
+
+    Parameters
+    ----------
+    report
+        The full report: all errors and warnings, each with file, line, column and value.
+    """
+
+    def __init__(self, report: "ValidationReport"):
+        self.report = report
+        errors = report.errors
+        head = f"{len(errors)} problem(s) in {report.source}"
+        lines = [str(issue) for issue in errors[:20]]
+        if len(errors) > 20:
+            lines.append(f"... and {len(errors) - 20} more")
+        super().__init__("\n".join([head, *lines]))

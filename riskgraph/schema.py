@@ -1,0 +1,283 @@
+"""The data-package schema, as data: one row per column of every table.
+
+Everything that reads, validates, documents or exports a table looks its columns up here,
+so the types, ranges, defaults and references of DESIGN §2 live in exactly one place,
+together with the probability and recovery defaults of :class:`Defaults`.
+
+Examples
+--------
+>>> TABLES["sourcing"].column("share").low
+0.0
+>>> [c.name for c in TABLES["fielding"].columns if c.required]
+['nation_id', 'platform_id']
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+__all__ = [
+    "ALIGNMENTS",
+    "COMPONENT_KINDS",
+    "Column",
+    "Defaults",
+    "Table",
+    "TABLES",
+    "schema_frame",
+]
+
+#: Alignment of a nation relative to the alliance under study (DESIGN §2).
+ALIGNMENTS = ("member", "partner", "neutral", "adversary")
+#: What a component is.
+COMPONENT_KINDS = ("platform", "system", "part", "material")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table.
+
+    ``type`` is one of ``id`` (the table's own key), ``ref`` (a reference to another
+    table's key, see ``ref``), ``text``, ``enum`` (one of ``values``), ``float`` or ``int``.
+    Numbers must lie in ``[low, high]``; ``low_open``/``high_open`` make a bound strict.
+    ``required`` columns must be present and every cell filled; optional columns may be
+    absent or empty, and then take ``default`` (``None``: stays missing).
+    """
+
+    name: str
+    type: str
+    required: bool = False
+    default: object = None
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    values: tuple[str, ...] = ()
+    ref: str | None = None
+    unit: str = ""
+    description: str = ""
+
+    @property
+    def numeric(self) -> bool:
+        return self.type in ("float", "int")
+
+    def range_text(self) -> str:
+        """The valid range in words, for error messages.
+
+        >>> TABLES["sourcing"].column("share").range_text()
+        '0 < share <= 1'
+        """
+        parts = []
+        if self.low is not None:
+            parts.append(f"{_num(self.low)} {'<' if self.low_open else '<='} ")
+        parts.append(self.name)
+        if self.high is not None:
+            parts.append(f" {'<' if self.high_open else '<='} {_num(self.high)}")
+        text = "".join(parts)
+        if self.type == "int":
+            text += " (a whole number)"
+        return text
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One CSV file of a data package."""
+
+    name: str
+    required: bool
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.csv"
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+_PROB = dict(type="float", low=0.0, high=1.0, unit="probability")
+
+TABLES: MappingProxyType[str, Table] = MappingProxyType(
+    {
+        "nations": Table(
+            "nations",
+            required=True,
+            key=("nation_id",),
+            description="Nations that produce, own or field; alignment is relative to the alliance.",
+            columns=(
+                Column("nation_id", "id", True, description="ISO 3166-1 alpha-3 code"),
+                Column("name", "text", True, description="Display name"),
+                Column("alignment", "enum", True, values=ALIGNMENTS,
+                       description="member, partner, neutral or adversary"),
+                Column("alliances", "text", default="",
+                       description="';'-separated alliance tags, e.g. NATO;EU"),
+                Column("disruption_prob", **_PROB,
+                       description="Probability the nation's supply is disrupted "
+                                   "(default by alignment)"),
+            ),
+        ),
+        "suppliers": Table(
+            "suppliers",
+            required=True,
+            key=("supplier_id",),
+            description="Producing sites or firms.",
+            columns=(
+                Column("supplier_id", "id", True),
+                Column("name", "text", True),
+                Column("nation_id", "ref", True, ref="nations",
+                       description="Nation where it produces"),
+                Column("owner_nation_id", "ref", ref="nations",
+                       description="Nation of the ultimate owner (default: nation_id)"),
+                Column("lat", "float", low=-90.0, high=90.0, unit="degrees",
+                       description="Site latitude"),
+                Column("lon", "float", low=-180.0, high=180.0, unit="degrees",
+                       description="Site longitude"),
+                Column("disruption_prob", **_PROB,
+                       description="Probability the site is disrupted (default 0.02)"),
+                Column("recovery_days", "float", low=0.0, unit="days",
+                       description="Days to recover after a disruption (default 90)"),
+                Column("ncage", "text", description="NATO commercial and government entity code"),
+            ),
+        ),
+        "components": Table(
+            "components",
+            required=True,
+            key=("component_id",),
+            description="Anything made or mined: platforms, systems, parts, materials.",
+            columns=(
+                Column("component_id", "id", True),
+                Column("name", "text", True),
+                Column("kind", "enum", True, values=COMPONENT_KINDS),
+                Column("stock_days", "float", default=0.0, low=0.0, unit="days",
+                       description="Days of stock held downstream of this item"),
+                Column("min_sources", "int", default=1, low=1.0,
+                       description="Suppliers that must be up for sourcing to hold"),
+                Column("disruption_prob", **_PROB,
+                       description="Probability the item itself fails (default 0)"),
+                Column("nsn", "text", description="NATO stock number"),
+            ),
+        ),
+        "bom": Table(
+            "bom",
+            required=False,
+            key=("parent_id", "child_id"),
+            description="Bill of materials: the parent needs the child.",
+            columns=(
+                Column("parent_id", "ref", True, ref="components"),
+                Column("child_id", "ref", True, ref="components"),
+                Column("quantity", "float", default=1.0, low=0.0, low_open=True,
+                       unit="items per parent"),
+                Column("substitute_group", "text", default="",
+                       description="Rows of one parent sharing a non-empty group are "
+                                   "interchangeable"),
+            ),
+        ),
+        "sourcing": Table(
+            "sourcing",
+            required=True,
+            key=("component_id", "supplier_id"),
+            description="Who can supply what, and how much of the alliance's demand.",
+            columns=(
+                Column("component_id", "ref", True, ref="components"),
+                Column("supplier_id", "ref", True, ref="suppliers"),
+                Column("share", "float", True, low=0.0, high=1.0, low_open=True,
+                       unit="fraction of demand"),
+                Column("lead_time_days", "float", low=0.0, unit="days"),
+                Column("confidence", "float", low=0.0, high=1.0, unit="0-1"),
+                Column("source", "text", description="Where the row comes from"),
+            ),
+        ),
+        "fielding": Table(
+            "fielding",
+            required=True,
+            key=("nation_id", "platform_id"),
+            description="The nation operates the platform: one capability.",
+            columns=(
+                Column("nation_id", "ref", True, ref="nations"),
+                Column("platform_id", "ref", True, ref="components",
+                       description="A component of kind platform"),
+                Column("quantity", "float", low=0.0, unit="items in service"),
+            ),
+        ),
+    }
+)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Every default of DESIGN §2 that depends on more than a column, in one place.
+
+    Override by constructing with keyword arguments, e.g.
+    ``Defaults(supplier_disruption_prob=0.05)``.
+
+    >>> Defaults().nation_disruption_prob["adversary"]
+    0.2
+    """
+
+    nation_disruption_prob: MappingProxyType = field(
+        default_factory=lambda: MappingProxyType(
+            {"member": 0.01, "partner": 0.02, "neutral": 0.05, "adversary": 0.20}
+        )
+    )
+    supplier_disruption_prob: float = 0.02
+    component_disruption_prob: float = 0.0
+    supplier_recovery_days: float = 90.0
+    nation_recovery_days: float = 365.0
+    component_recovery_days: float = 90.0
+
+    def __post_init__(self) -> None:
+        probs = dict(self.nation_disruption_prob)
+        if set(probs) != set(ALIGNMENTS):
+            raise ValueError(f"nation_disruption_prob needs exactly the keys {ALIGNMENTS}")
+        object.__setattr__(self, "nation_disruption_prob", MappingProxyType(probs))
+        for name in ("supplier_disruption_prob", "component_disruption_prob", *probs):
+            value = probs[name] if name in probs else getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+                raise ValueError(f"{name} must be a probability in [0, 1], got {value!r}")
+        for name in ("supplier_recovery_days", "nation_recovery_days",
+                     "component_recovery_days"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
+                raise ValueError(f"{name} must be a number of days >= 0, got {value!r}")
+
+
+def schema_frame():
+    """The whole schema as a DataFrame, one row per column (for docs and the dashboard).
+
+    >>> schema_frame().loc[("sourcing", "share"), "required"]
+    True
+    """
+    import pandas as pd
+
+    rows = []
+    for table in TABLES.values():
+        for c in table.columns:
+            rows.append(
+                {
+                    "table": table.name,
+                    "column": c.name,
+                    "type": c.type,
+                    "required": c.required,
+                    "default": c.default,
+                    "valid": ", ".join(c.values) if c.values else (
+                        c.range_text() if c.numeric else (
+                            f"id in {c.ref}.csv" if c.ref else "")),
+                    "unit": c.unit,
+                    "description": c.description,
+                }
+            )
+    return pd.DataFrame(rows).set_index(["table", "column"])
