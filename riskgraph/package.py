@@ -10,7 +10,7 @@ import pandas as pd
 from riskgraph.errors import ValidationError
 from riskgraph.validation import DEFAULT_MAX_FILE_BYTES, ValidationReport, _validate
 
-__all__ = ["DataPackage", "read_package"]
+__all__ = ["DataPackage", "read_package", "write_package"]
 
 
 @dataclass(frozen=True)
@@ -75,3 +75,30 @@ def read_package(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> DataP
         raise ValidationError(report)
     tables, hashes = result
     return DataPackage(**tables, path=str(os.fspath(path)), sha256=hashes, report=report)
+
+
+def write_package(package: DataPackage, folder) -> None:
+    """Write a package's tables as a data package folder (the inverse of read_package).
+
+    Each file is written to a temporary name in ``folder`` and renamed into place, so a
+    reader never sees a half-written table. ``read_package(folder)`` gives equal tables.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from riskgraph.schema import TABLES
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, df in package.tables.items():
+        table = TABLES[name]
+        if len(table.key) == 1:
+            df = df.reset_index()
+        fd, tmp = tempfile.mkstemp(prefix=f".{table.filename}.", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                df.to_csv(fh, index=False, lineterminator="\n")
+            os.replace(tmp, folder / table.filename)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)

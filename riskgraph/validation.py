@@ -234,7 +234,7 @@ def _read_file(folder: Path, table: Table, report: ValidationReport,
         col = start - (data.rfind(b"\n", 0, start) + 1) + 1
         bad = data[start:start + 1].hex()
         report.add("error", "bad-encoding", fname,
-                   f"byte 0x{bad} at character {col} is not valid UTF-8: "
+                   f"byte 0x{bad} at byte {col} of the line is not valid UTF-8: "
                    "save the file as UTF-8 (e.g. not Latin-1 or Windows-1252)",
                    line=line, column=None, value=f"0x{bad}")
         return None
@@ -245,10 +245,14 @@ def _read_file(folder: Path, table: Table, report: ValidationReport,
         return None
     if not text.strip():
         report.add("error", "empty-file", fname,
-                   f"file is empty: it needs a header row ({', '.join(table.names)}) "
+                   f"file is empty{_omit(table)}: it needs a header row ({', '.join(table.names)}) "
                    "and data rows")
         return None
     return _parse_csv(text, table, report, sha)
+
+
+def _omit(table: Table) -> str:
+    return "" if table.required else f" (delete {table.filename} if there are no such rows)"
 
 
 def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _Raw | None:
@@ -272,11 +276,12 @@ def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _
             if len(row) != len(header):
                 ragged = True
                 what = "few" if len(row) < len(header) else "many"
+                shown = ",".join(row)
                 report.add("error", "ragged-row", fname,
-                           f"row has {len(row)} fields but the header has {len(header)} "
-                           f"(too {what}; check for a missing or extra comma, or an "
-                           f"unquoted comma inside a value)",
-                           line=start, value=",".join(row)[:80])
+                           f"row {_show(shown)} has {len(row)} fields but the header has "
+                           f"{len(header)} (too {what}; check for a missing or extra comma, "
+                           f"or an unquoted comma inside a value)",
+                           line=start, value=shown[:200])
                 continue
             rows.append(row)
             lines.append(start)
@@ -284,10 +289,12 @@ def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _
         line = prev + 1
         msg = str(exc)
         if "unexpected end of data" in msg or "EOF" in msg:
+            lines_ = text.splitlines()
+            start_text = lines_[line - 1] if 0 < line <= len(lines_) else ""
             report.add("error", "unterminated-quote", fname,
-                       "a quoted field opened on this line is never closed "
-                       "(unterminated \"); the rest of the file cannot be read",
-                       line=line)
+                       f"a quoted field opened on this line ({_show(start_text)}) is never "
+                       "closed (unterminated \"); the rest of the file cannot be read",
+                       line=line, value=start_text[:200])
         else:
             report.add("error", "bad-quoting", fname,
                        f"malformed CSV quoting ({msg}); quote a field containing "
@@ -342,12 +349,9 @@ def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _
     if bad_header:
         return None
     if not rows and not ragged:
-        if table.required:
-            report.add("error", "no-rows", fname,
-                       "file has a header but no data rows", line=header_line)
-            return None
-        report.add("warning", "no-rows", fname,
-                   "file has a header but no data rows", line=header_line)
+        report.add("error", "no-rows", fname,
+                   f"file has a header but no data rows{_omit(table)}", line=header_line)
+        return None
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
         pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
     return _Raw(table, frame, np.asarray(lines, dtype=np.int64), sha)
@@ -407,10 +411,15 @@ def _cells(raw: _Raw, report: ValidationReport) -> pd.DataFrame:
         else:
             out[col.name] = s.where(~empty, col.default) if col.default is not None else \
                 s.where(~empty, None)
+    for name in frame.columns:  # unknown extra columns pass through; empty = missing
+        if name not in table.names:
+            out[name] = frame[name].where(frame[name] != "", None)
     return out
 
 
 def _missing_column(col: Column, n: int) -> pd.Series:
+    if col.type == "int" and col.default is not None:
+        return pd.Series(np.full(n, col.default, dtype=np.int64))
     if col.numeric:
         value = np.nan if col.default is None else float(col.default)
         return pd.Series(np.full(n, value, dtype=float))
@@ -423,9 +432,12 @@ def _numbers(col: Column, s: pd.Series, empty: np.ndarray, lines: np.ndarray, fn
     ok = text.str.fullmatch(_DECIMAL).to_numpy(dtype=bool)
     values = np.full(len(s), np.nan)
     values[ok] = text[ok].astype(float).to_numpy()
+    ok = ok & np.isfinite(values)  # a decimal too long for a float overflows to inf
+    values[~ok] = np.nan
     for i in np.flatnonzero(~ok & ~empty):
         v = s.iat[i]
-        report.add("error", *_why_not_number(col, v), fname,
+        code, message = _why_not_number(col, v)
+        report.add("error", code, fname, message,
                    line=int(lines[i]), column=col.name, value=v)
     checked = ok & ~empty
     bad = np.zeros(len(s), dtype=bool)
@@ -433,15 +445,17 @@ def _numbers(col: Column, s: pd.Series, empty: np.ndarray, lines: np.ndarray, fn
         bad |= checked & ((values <= col.low) if col.low_open else (values < col.low))
     if col.high is not None:
         bad |= checked & ((values >= col.high) if col.high_open else (values > col.high))
+    frac = np.zeros(len(s), dtype=bool)
     if col.type == "int":
+        # past 2**53 a float no longer holds every whole number (and int64 overflows)
+        bad |= checked & (np.abs(values) >= 2.0 ** 53)
         frac = checked & ~bad & (values != np.floor(values))
         for i in np.flatnonzero(frac):
             report.add("error", "not-an-integer", fname,
                        f"{col.name} {s.iat[i]!r} must be a whole number",
                        line=int(lines[i]), column=col.name, value=s.iat[i])
         bad |= frac
-    for i in np.flatnonzero(checked & bad & ~((col.type == "int") &
-                                               (values != np.floor(values)))):
+    for i in np.flatnonzero(checked & bad & ~frac):
         report.add("error", "out-of-range", fname,
                    f"{col.name} {s.iat[i]!r} is out of range; valid: {col.range_text()}",
                    line=int(lines[i]), column=col.name, value=s.iat[i])
@@ -449,7 +463,7 @@ def _numbers(col: Column, s: pd.Series, empty: np.ndarray, lines: np.ndarray, fn
         values[empty] = float(col.default)
     result = pd.Series(values, index=s.index)
     if col.type == "int" and col.default is not None:
-        filled = np.where(np.isfinite(values), values, col.default)
+        filled = np.where(np.isfinite(values) & ~bad, values, col.default)
         result = pd.Series(filled.astype(np.int64), index=s.index)
     return result
 
@@ -468,9 +482,10 @@ def _why_not_number(col: Column, v: str) -> tuple[str, str]:
         return "spreadsheet-artefact", (f"{col.name} {v!r} is a percentage (spreadsheet "
                                         f"formatting); write it as a fraction: {pct / 100:g}")
     if re.fullmatch(_DECIMAL + r"[eE][+-]?\d+", t):
+        plain = np.format_float_positional(float(t), trim="-")
         return "spreadsheet-artefact", (f"{col.name} {v!r} is in scientific notation "
                                         f"(spreadsheet formatting); write it as a plain "
-                                        f"decimal: {float(t):f}".rstrip("0").rstrip("."))
+                                        f"decimal: {plain}")
     if re.fullmatch(r"[+-]?\d+,\d+", t):
         return "spreadsheet-artefact", (f"{col.name} {v!r} uses a decimal comma; "
                                         f"write {t.replace(',', '.')}")
@@ -517,7 +532,7 @@ def _unique_keys(table: Table, df: pd.DataFrame, lines: np.ndarray,
 
 
 def _references(tables: dict, raws: dict, report: ValidationReport) -> None:
-    keys = {name: set(df.index) for name, df in tables.items() if name in
+    keys = {name: set(df.index.dropna()) for name, df in tables.items() if name in
             ("nations", "suppliers", "components")}
     for name, df in tables.items():
         table = TABLES[name]
@@ -537,64 +552,71 @@ def _references(tables: dict, raws: dict, report: ValidationReport) -> None:
                            line=int(lines[i]), column=col.name, value=v)
 
 
-def _cross_checks(tables: dict, raws: dict, report: ValidationReport) -> None:
-    comps = tables["components"]
-    kind = comps["kind"]
+def _cross_checks(tables: dict, raws: dict, unreadable: set, report: ValidationReport) -> None:
+    """Checks across tables; each runs when the tables it needs were read."""
+    comps = tables.get("components")
     bom = tables.get("bom")
-    sourcing = tables["sourcing"]
-    fielding = tables["fielding"]
-    nations = tables["nations"]
+    sourcing = tables.get("sourcing")
+    fielding = tables.get("fielding")
+    nations = tables.get("nations")
 
-    for i, nid in enumerate(nations.index):
-        line = int(raws["nations"].lines[i])
-        if nid is not None and "/" in nid:
-            report.add("error", "bad-id", "nations.csv",
-                       f"nation_id {nid!r} must not contain '/' (it separates nation and "
-                       f"platform in capability ids)", line=line, column="nation_id", value=nid)
-        elif nid is not None and not re.fullmatch(r"[A-Z]{3}", nid):
-            report.add("warning", "not-iso3", "nations.csv",
-                       f"nation_id {nid!r} is not an ISO 3166-1 alpha-3 code (3 capital "
-                       f"letters); kept as written", line=line, column="nation_id", value=nid)
+    if nations is not None:
+        for i, nid in enumerate(nations.index):
+            line = int(raws["nations"].lines[i])
+            if nid is not None and "/" in nid:
+                report.add("error", "bad-id", "nations.csv",
+                           f"nation_id {nid!r} must not contain '/' (it separates nation and "
+                           f"platform in capability ids)", line=line, column="nation_id",
+                           value=nid)
+            elif nid is not None and not re.fullmatch(r"[A-Z]{2,3}", nid):
+                report.add("warning", "not-iso3", "nations.csv",
+                           f"nation_id {nid!r} is not an ISO 3166-1 code (3 capital letters, "
+                           f"e.g. NAM); kept as written", line=line, column="nation_id",
+                           value=nid)
 
-    # fielding of a non-platform
-    plat_kind = fielding["platform_id"].map(kind)
-    for i in np.flatnonzero((plat_kind.notna() & (plat_kind != "platform")).to_numpy()):
-        pid = fielding["platform_id"].iat[i]
-        report.add("error", "not-a-platform", "fielding.csv",
-                   f"platform_id {pid!r} is a {plat_kind.iat[i]}, not a platform; only "
-                   f"components of kind 'platform' can be fielded",
-                   line=int(raws["fielding"].lines[i]), column="platform_id", value=pid)
+    if comps is None:
+        return
+    kind = comps["kind"]
+    if fielding is not None:
+        plat_kind = fielding["platform_id"].map(kind)
+        for i in np.flatnonzero((plat_kind.notna() & (plat_kind != "platform")).to_numpy()):
+            pid = fielding["platform_id"].iat[i]
+            report.add("error", "not-a-platform", "fielding.csv",
+                       f"platform_id {pid!r} is a {plat_kind.iat[i]}, not a platform; only "
+                       f"components of kind 'platform' can be fielded",
+                       line=int(raws["fielding"].lines[i]), column="platform_id", value=pid)
 
-    # min_sources against the number of sourcing rows
-    n_src = sourcing.groupby("component_id").size()
-    need = comps["min_sources"]
-    have = n_src.reindex(comps.index).fillna(0).astype(int)
-    for i in np.flatnonzero(((have > 0) & (need > have)).to_numpy()):
-        cid = comps.index[i]
-        report.add("error", "min-sources", "components.csv",
-                   f"min_sources {int(need.iat[i])} for {cid!r} but sourcing.csv lists only "
-                   f"{int(have.iat[i])} supplier(s): it could never be produced",
-                   line=int(raws["components"].lines[i]), column="min_sources",
-                   value=str(int(need.iat[i])))
+    if sourcing is not None:
+        n_src = sourcing.groupby("component_id").size()
+        need = comps["min_sources"]
+        have = n_src.reindex(comps.index).fillna(0).astype(int)
+        for i in np.flatnonzero(((have > 0) & (need > have)).to_numpy()):
+            cid = comps.index[i]
+            report.add("error", "min-sources", "components.csv",
+                       f"min_sources {int(need.iat[i])} for {cid!r} but sourcing.csv lists "
+                       f"only {int(have.iat[i])} supplier(s): it could never be produced",
+                       line=int(raws["components"].lines[i]), column="min_sources",
+                       value=str(int(need.iat[i])))
+        shares = sourcing.groupby("component_id")["share"].sum()
+        for cid, total in shares[shares < 1 - 1e-9].items():
+            if cid in comps.index:
+                i = comps.index.get_loc(cid)
+                report.add("warning", "shortfall", "components.csv",
+                           f"shares of {cid!r} sum to {total:g} < 1: a baseline shortfall",
+                           line=int(raws["components"].lines[i]), column="component_id",
+                           value=cid)
 
-    # unmapped items (warning), baseline shortfall (warning)
-    has_bom = set(bom["parent_id"].dropna()) if bom is not None else set()
-    has_src = set(sourcing["component_id"])
-    for i, cid in enumerate(comps.index):
-        if cid in has_bom or cid in has_src or kind.iat[i] == "material":
-            continue
-        report.add("warning", "unmapped", "components.csv",
-                   f"{kind.iat[i]} {cid!r} has neither sourcing nor BOM rows: treated as "
-                   f"available (unmapped)", line=int(raws["components"].lines[i]),
-                   column="component_id", value=cid)
-    shares = sourcing.groupby("component_id")["share"].sum()
-    for cid, total in shares[shares < 1 - 1e-9].items():
-        if cid in comps.index:
-            i = comps.index.get_loc(cid)
-            report.add("warning", "shortfall", "components.csv",
-                       f"shares of {cid!r} sum to {total:g} < 1: a baseline shortfall",
-                       line=int(raws["components"].lines[i]), column="component_id",
-                       value=cid)
+    # unmapped items (warning): only meaningful when sourcing and bom were both read
+    if sourcing is not None and "bom" not in unreadable:
+        has_bom = set(bom["parent_id"].dropna()) if bom is not None else set()
+        has_src = set(sourcing["component_id"])
+        for i, cid in enumerate(comps.index):
+            if cid in has_bom or cid in has_src or kind.iat[i] == "material":
+                continue
+            report.add("warning", "unmapped", "components.csv",
+                       f"{kind.iat[i]} {cid!r} has neither sourcing nor BOM rows: treated as "
+                       f"available (unmapped)", line=int(raws["components"].lines[i]),
+                       column="component_id", value=cid)
 
     if bom is not None and len(bom):
         _bom_cycles(bom, raws["bom"].lines, report)
@@ -678,9 +700,9 @@ def _validate(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES):
                                                 .duplicated(keep="first").to_numpy()]
         keyed[name] = df
     _references(keyed, raws, report)
-    complete = all(name in keyed for name, t in TABLES.items() if t.required)
-    if complete:
-        _cross_checks(keyed, raws, report)
+    unreadable = {name for name, t in TABLES.items() if name not in raws and
+                  any(i.file == t.filename for i in report.errors)}
+    _cross_checks(keyed, raws, unreadable, report)
     report.finish()
     if report.errors:
         return report, None
