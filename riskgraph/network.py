@@ -169,7 +169,9 @@ class SupplyNetwork:
 
     def __repr__(self) -> str:
         c = self.compiled
-        counts = ", ".join(f"{int((c.kind == i).sum())} {k}s" for i, k in enumerate(NODE_KINDS))
+        plural = {"capability": "capabilities"}
+        counts = ", ".join(f"{int((c.kind == i).sum())} {plural.get(k, k + 's')}"
+                           for i, k in enumerate(NODE_KINDS))
         return f"<SupplyNetwork {self.package.path!r}: {counts}>"
 
     # -- tables ------------------------------------------------------------------------

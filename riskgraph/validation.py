@@ -255,8 +255,29 @@ def _omit(table: Table) -> str:
     return "" if table.required else f" (delete {table.filename} if there are no such rows)"
 
 
+def _parse_fast(text: str):
+    """rows and their line numbers when every record is one physical line, else None."""
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error:
+        return None
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    if len(rows) != n_lines or text.count("\r") not in (0, n_lines) or not rows:
+        return None
+    if any(not r or (len(r) == 1 and r[0] == "") for r in rows):
+        return None
+    return rows
+
+
 def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _Raw | None:
     fname = table.filename
+    fast = _parse_fast(text)
+    if fast is not None and all(len(r) == len(fast[0]) for r in fast):
+        header, header_line = fast[0], 1
+        rows = fast[1:]
+        lines = np.arange(2, len(fast) + 1, dtype=np.int64)
+        ragged = False
+        return _checked_header(header, header_line, rows, lines, ragged, table, report, sha)
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
@@ -304,7 +325,12 @@ def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _
     if header is None:
         report.add("error", "empty-file", fname, "file has no header row")
         return None
+    return _checked_header(header, header_line, rows, np.asarray(lines, dtype=np.int64),
+                           ragged, table, report, sha)
 
+
+def _checked_header(header, header_line, rows, lines, ragged, table, report, sha):
+    fname = table.filename
     cleaned = [h.strip() for h in header]
     for h, c in zip(header, cleaned):
         if h != c:
@@ -354,7 +380,7 @@ def _parse_csv(text: str, table: Table, report: ValidationReport, sha: str) -> _
         return None
     frame = pd.DataFrame(rows, columns=header, dtype=object) if rows else \
         pd.DataFrame({h: pd.Series([], dtype=object) for h in header})
-    return _Raw(table, frame, np.asarray(lines, dtype=np.int64), sha)
+    return _Raw(table, frame, lines, sha)
 
 
 # --------------------------------------------------------------------------- cells
@@ -372,8 +398,7 @@ def _cells(raw: _Raw, report: ValidationReport) -> pd.DataFrame:
         s = frame[col.name]
         empty = (s == "").to_numpy()
         if col.type in ("id", "ref"):
-            stripped_empty = (s.str.strip() == "").to_numpy()
-            empty = stripped_empty
+            empty = np.fromiter((not v.strip() for v in s.to_numpy()), bool, len(s))
         if col.required and empty.any():
             for i in np.flatnonzero(empty)[:MAX_ISSUES_PER_KIND + 1]:
                 report.add("error", "empty-cell", fname,
@@ -394,18 +419,20 @@ def _cells(raw: _Raw, report: ValidationReport) -> pd.DataFrame:
                            line=int(lines[i]), column=col.name, value=v)
             out[col.name] = s.where(~empty, None) if not col.required else s
         elif col.type in ("id", "ref"):
-            ws = ~empty & (s != s.str.strip()).to_numpy()
+            values = s.to_numpy()
+            ws = ~empty & np.fromiter((v != v.strip() for v in values), bool, len(values))
             for i in np.flatnonzero(ws):
                 v = s.iat[i]
                 report.add("error", "whitespace-id", fname,
                            f"{col.name} {v!r} has leading or trailing whitespace; "
                            f"ids are compared exactly as written",
                            line=int(lines[i]), column=col.name, value=v)
-            ctrl = ~empty & s.str.contains(r"[\x00-\x1f\x7f]", regex=True).to_numpy()
+            ctrl = ~empty & ~np.fromiter((v.isprintable() for v in values), bool, len(values))
             for i in np.flatnonzero(ctrl):
                 v = s.iat[i]
                 report.add("error", "control-character", fname,
-                           f"{col.name} {v!r} contains a control character (newline, tab)",
+                           f"{col.name} {v!r} contains a control or invisible character "
+                           f"(e.g. newline, tab, no-break space)",
                            line=int(lines[i]), column=col.name, value=v)
             out[col.name] = s.where(~empty, None)
         else:
@@ -428,8 +455,9 @@ def _missing_column(col: Column, n: int) -> pd.Series:
 
 def _numbers(col: Column, s: pd.Series, empty: np.ndarray, lines: np.ndarray, fname: str,
              report: ValidationReport) -> pd.Series:
-    text = s.str.strip()
-    ok = text.str.fullmatch(_DECIMAL).to_numpy(dtype=bool)
+    text = pd.Series([v.strip() for v in s.to_numpy()], index=s.index, dtype=object)
+    match = _DECIMAL_RE.fullmatch
+    ok = np.fromiter((match(v) is not None for v in text.to_numpy()), bool, len(text))
     values = np.full(len(s), np.nan)
     values[ok] = text[ok].astype(float).to_numpy()
     ok = ok & np.isfinite(values)  # a decimal too long for a float overflows to inf
@@ -622,12 +650,38 @@ def _cross_checks(tables: dict, raws: dict, unreadable: set, report: ValidationR
         _bom_cycles(bom, raws["bom"].lines, report)
 
 
+def _acyclic_core(parents: np.ndarray, children: np.ndarray) -> np.ndarray:
+    """Mask of edges left after peeling every node with no incoming edge (Kahn): the
+    edges on or between cycles. All False for a DAG."""
+    codes, uniques = pd.factorize(np.concatenate([parents, children]))
+    src, dst = codes[:len(parents)], codes[len(parents):]
+    n = len(uniques)
+    alive = np.ones(len(src), dtype=bool)
+    indeg = np.bincount(dst, minlength=n)
+    removed = np.zeros(n, dtype=bool)
+    while True:
+        frontier = np.flatnonzero((indeg == 0) & ~removed)
+        if not len(frontier):
+            return alive
+        removed[frontier] = True
+        hit = alive & removed[src]
+        alive &= ~hit
+        np.subtract.at(indeg, dst[hit], 1)
+
+
 def _bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationReport) -> None:
     import networkx as nx
 
+    usable = (bom["parent_id"].notna() & bom["child_id"].notna()).to_numpy()
+    parents = bom["parent_id"].to_numpy(dtype=object)[usable]
+    children = bom["child_id"].to_numpy(dtype=object)[usable]
+    lines = lines[usable]
+    core = _acyclic_core(parents, children)
+    if not core.any():
+        return
     g = nx.DiGraph()
     where: dict[tuple[str, str], int] = {}
-    for parent, child, line in zip(bom["parent_id"], bom["child_id"], lines):
+    for parent, child, line in zip(parents[core], children[core], lines[core]):
         if parent is None or child is None:
             continue
         if parent == child:

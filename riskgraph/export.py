@@ -1,0 +1,493 @@
+"""Formula-safe, atomic CSV exports with a provenance manifest (DESIGN §5).
+
+The CLI's ``--out DIR`` and the dashboard's CSV downloads both go through this module:
+
+- :func:`neutralize_formulas` makes text that a spreadsheet would run as a formula inert,
+- :func:`to_csv_bytes` turns one table into deterministic, formula-safe UTF-8 CSV bytes,
+- :func:`write_outputs` writes a folder of tables atomically, never over an input, and
+  finishes it with ``manifest.json``.
+
+The module knows nothing of particular analyses: a table is any DataFrame.
+
+CSV dialect
+-----------
+UTF-8 without a byte-order mark, comma-separated, ``\\n`` line endings, minimal quoting (but
+every text field is quoted in a table where some text holds a carriage return, which older
+``csv`` modules would otherwise leave unquoted). Floats are written in Python's shortest
+round-trip form (``0.30000000000000004``, ``1e-300``), which ``pd.read_csv`` (pandas >= 3;
+older pandas with ``float_precision="round_trip"``) reads back to the very same bits.
+Booleans are pandas' ``True``/``False``, which ``pd.read_csv`` parses back to ``bool``.
+Missing values (``NaN``, ``None``, ``pd.NA``) are empty fields; note that an empty string is
+also an empty field, so the two read back alike.
+
+Folder semantics
+----------------
+``manifest.json`` is the commit marker of an export folder: :func:`write_outputs` removes an
+old manifest before it replaces any table and writes the new one last, so when a manifest
+exists every table it lists is there, complete, with the sha256 it records; a folder without
+one was interrupted. Files that an earlier export wrote and this one does not are left
+alone and are not listed. Two runs must not write to the same folder at the same time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import datetime as _dt
+import enum
+import hashlib
+import json
+import math
+import os
+import platform
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from riskgraph.errors import UsageError
+
+__all__ = [
+    "FORMULA_TRIGGERS",
+    "MANIFEST_NAME",
+    "neutralize_formulas",
+    "to_csv_bytes",
+    "write_outputs",
+]
+
+#: First characters that make a spreadsheet treat a cell as a formula (DESIGN §5).
+FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+#: The name of the provenance file in every export folder.
+MANIFEST_NAME = "manifest.json"
+
+_TMP_MARK = ".riskgraph-tmp-"
+
+
+# --------------------------------------------------------------------------- neutralising
+
+
+def _neutral(value):
+    """``value`` with a leading ``'`` if it is text starting with a formula trigger."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def _is_text_dtype(dtype) -> bool:
+    # Numbers, booleans, datetimes and the like can never hold a formula; only object,
+    # string and categorical columns can hold ``str`` cells.
+    return (
+        pd.api.types.is_object_dtype(dtype)
+        or pd.api.types.is_string_dtype(dtype)
+        or isinstance(dtype, pd.CategoricalDtype)
+    )
+
+
+def _neutral_column(series: pd.Series) -> pd.Series | None:
+    """The neutralised column, or None when nothing in it needs changing."""
+    dtype = series.dtype
+    if not _is_text_dtype(dtype):
+        return None
+    values = series.to_numpy(dtype=object)
+    hits = [i for i, v in enumerate(values)
+            if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS)]
+    if not hits:
+        return None
+    fixed = values.copy()  # to_numpy may return a view of the caller's data
+    for i in hits:
+        fixed[i] = "'" + fixed[i]
+    # A categorical's prefixed labels could collide with existing ones: fall back to object.
+    keep = object if isinstance(dtype, pd.CategoricalDtype) else dtype
+    return pd.Series(fixed, index=series.index, name=series.name, dtype=keep)
+
+
+def _neutral_labels(labels: pd.Index) -> pd.Index:
+    """Row or column labels (and their names) with text labels neutralised."""
+    names = [_neutral(n) for n in labels.names]
+    if isinstance(labels, pd.MultiIndex):
+        tuples = [tuple(_neutral(v) for v in t) for t in labels]
+        return pd.MultiIndex.from_tuples(tuples, names=names) if tuples else \
+            labels.set_names(names)
+    if _is_text_dtype(labels.dtype):
+        dtype = object if isinstance(labels.dtype, pd.CategoricalDtype) else labels.dtype
+        labels = pd.Index([_neutral(v) for v in labels], dtype=dtype)
+    return labels.set_names(names)
+
+
+def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
+    """Return a copy of ``df`` whose text cannot run as a spreadsheet formula.
+
+    Every text cell (a ``str`` in an object, string or categorical column) that begins with
+    ``=``, ``+``, ``-``, ``@``, tab, CR or LF gets a leading ``'``. Numeric, boolean and
+    datetime columns are left as they are, so ``-5`` in an integer column stays the number
+    ``-5`` while the text ``"-5"`` becomes ``"'-5"``. Missing values stay missing. Text row
+    and column labels and their names are treated the same way, since unknown extra input
+    columns are passed through to exports. Categorical columns with a changed cell come back
+    as object columns.
+
+    Parameters
+    ----------
+    df
+        Any table; it is not modified.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"note": ["=1+1", "-5", "ok", None], "delta": [-5, 1, 2, 3]})
+    >>> out = neutralize_formulas(df)
+    >>> out["note"].tolist()[:3], out["delta"].tolist()
+    (["'=1+1", "'-5", 'ok'], [-5, 1, 2, 3])
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    out = df.copy()
+    for position in range(out.shape[1]):  # by position: column labels may repeat
+        fixed = _neutral_column(out.iloc[:, position])
+        if fixed is not None:
+            out.isetitem(position, fixed)
+    out.index = _neutral_labels(out.index)
+    out.columns = _neutral_labels(out.columns)
+    return out
+
+
+def to_csv_bytes(df: pd.DataFrame, *, index: bool = False) -> bytes:
+    """Formula-safe, deterministic UTF-8 CSV bytes of one table.
+
+    See the module docstring for the dialect. The same table always gives the same bytes.
+
+    Parameters
+    ----------
+    df
+        The table; it is not modified.
+    index
+        Also write the row labels, as leading column(s) named after the index (an unnamed
+        index is called ``index``, as by :meth:`pandas.DataFrame.reset_index`).
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    UsageError
+        If ``index`` is true and an index name is also a column name.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"supplier_id": ["S1", "@S2"], "share": [0.5, -0.25]})
+    >>> print(to_csv_bytes(df).decode(), end="")
+    supplier_id,share
+    S1,0.5
+    '@S2,-0.25
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}")
+    if index:
+        try:
+            df = df.reset_index()
+        except ValueError as exc:  # an index name that is also a column name
+            raise UsageError(f"cannot write the index as a column: {exc}") from exc
+    safe = neutralize_formulas(df)
+    # Python < 3.12's csv module leaves a field holding a bare CR unquoted when the line
+    # terminator is LF, which splits the row for every reader: quote all text then.
+    quoting = csv.QUOTE_NONNUMERIC if _has_cr(safe) else csv.QUOTE_MINIMAL
+    text = safe.to_csv(index=False, lineterminator="\n", na_rep="", quoting=quoting)
+    return text.encode("utf-8")
+
+
+def _has_cr(df: pd.DataFrame) -> bool:
+    """Whether any text cell or column label of ``df`` contains a carriage return."""
+    labels = df.columns.to_flat_index()
+    if any(isinstance(v, str) and "\r" in v for v in labels):
+        return True
+    for position in range(df.shape[1]):
+        column = df.iloc[:, position]
+        if _is_text_dtype(column.dtype) and any(
+                isinstance(v, str) and "\r" in v for v in column.to_numpy(dtype=object)):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- manifest
+
+
+def _sort_key(value):
+    return (type(value).__name__, json.dumps(value, sort_keys=True, ensure_ascii=False))
+
+
+def _json_safe(value, where: str = "parameters"):
+    """``value`` as plain JSON data (dict, list, str, int, float, bool, None).
+
+    numpy scalars and arrays become Python numbers and lists, paths strings, tuples lists,
+    sets sorted lists, dataclasses and mappings dicts with sorted string keys, enums their
+    value, dates ISO 8601 strings; a non-finite float becomes the string ``"nan"``, ``"inf"``
+    or ``"-inf"`` (JSON has no such numbers).
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else repr(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return _json_safe(value.value, where)
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, (_dt.datetime, _dt.date, _dt.time)):
+        return value.isoformat()
+    if isinstance(value, (_dt.timedelta, pd.Timedelta)):
+        return pd.Timedelta(value).isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        items = {}
+        for key, item in value.items():
+            key = _json_safe(key, where)
+            key = key if isinstance(key, str) else json.dumps(key, ensure_ascii=False)
+            items[key] = _json_safe(item, f"{where}[{key!r}]")
+        return {key: items[key] for key in sorted(items)}
+    if isinstance(value, (np.ndarray, pd.Index, pd.Series)):
+        value = np.asarray(value).tolist()
+    if isinstance(value, (set, frozenset)):
+        return sorted((_json_safe(v, where) for v in value), key=_sort_key)
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    raise UsageError(
+        f"{where}: cannot record a value of type {type(value).__name__} in the manifest; "
+        "use numbers, strings, booleans, paths, lists, sets, mappings or dataclasses")
+
+
+def _manifest(*, command, package, parameters, seed, outputs) -> dict:
+    from riskgraph import __version__  # late: riskgraph/__init__ may import this module
+
+    if package is not None and getattr(package, "path", ""):
+        package_path = str(Path(package.path).resolve())
+    else:
+        package_path = None
+    inputs = dict(getattr(package, "sha256", None) or {})
+    return {
+        "tool": "riskgraph",
+        "version": __version__,
+        "command": _json_safe(command, "command"),
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "python": platform.python_version(),
+        "package_path": package_path,
+        "inputs": {name: inputs[name] for name in sorted(inputs)},
+        "parameters": _json_safe(parameters or {}),
+        "seed": _json_safe(seed, "seed"),
+        "outputs": {name: outputs[name] for name in sorted(outputs)},
+    }
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _check_names(names) -> None:
+    seen: dict[str, str] = {}
+    for name in names:
+        if not isinstance(name, str) or not name:
+            raise UsageError(f"output name {name!r} must be a non-empty file name")
+        if (name in (".", "..") or "/" in name or "\\" in name or "\0" in name
+                or name != name.strip()):
+            raise UsageError(f"output name {name!r} must be a plain file name such as "
+                             "'spof.csv', with no folder part or surrounding spaces")
+        if name.startswith("."):
+            raise UsageError(f"output name {name!r} must not start with '.'")
+        if name.casefold() == MANIFEST_NAME:
+            raise UsageError(f"output name {name!r} is reserved for the manifest")
+        other = seen.setdefault(name.casefold(), name)
+        if other != name:  # a case-insensitive file system would write one over the other
+            raise UsageError(f"output names {other!r} and {name!r} differ only in case")
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_not_input(out: Path, names, package) -> None:
+    """Refuse an out_dir that is, or is inside, the package folder, or that hits an input."""
+    if package is None or not getattr(package, "path", ""):
+        return
+    pkg = Path(package.path)
+    # samefile also sees through symlinks, bind mounts and case-insensitive spellings.
+    resolved_pkg = pkg.resolve()
+    target = out.resolve()
+    for folder in (out, target, *target.parents):
+        if folder == resolved_pkg or _same(folder, pkg):
+            raise UsageError(
+                f"refusing to write outputs to {os.fspath(out)!r}: it is the input package "
+                f"folder {os.fspath(pkg)!r} or inside it; choose an --out folder elsewhere")
+    inputs = [pkg / name for name in getattr(package, "sha256", None) or {}]
+    for name in names:
+        dest = out / name
+        for source in inputs:
+            if dest.resolve() == source.resolve() or _same(dest, source):
+                raise UsageError(f"refusing to write {os.fspath(dest)!r}: it is the input "
+                                 f"file {os.fspath(source)!r}")
+
+
+def _remove_stale_temps(out: Path) -> None:
+    """Remove temp files left by an earlier run that was killed mid-write."""
+    for stale in out.glob(f".*{_TMP_MARK}*"):
+        if stale.is_file() or stale.is_symlink():
+            with contextlib.suppress(FileNotFoundError):
+                stale.unlink()
+
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+
+
+def _write_temp(out: Path, name: str, data: bytes, pending: list[Path]) -> Path:
+    """Write ``data`` durably to a fresh temp file beside ``out / name``."""
+    while True:
+        tmp = out / f".{name}{_TMP_MARK}{secrets.token_hex(8)}"
+        try:
+            fd = os.open(tmp, _OPEN_FLAGS, 0o666)  # 0o666: the umask applies as for any file
+        except FileExistsError:  # pragma: no cover - 64 random bits collided
+            continue
+        break
+    pending.append(tmp)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    return tmp
+
+
+def _fsync_folder(folder: Path) -> None:
+    # Makes the renames themselves durable; folders cannot be opened this way on Windows.
+    if os.name != "posix":  # pragma: no cover
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_outputs(
+    out_dir,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    command: str,
+    package=None,
+    parameters: Mapping | None = None,
+    seed: int | None = None,
+    index: bool = False,
+) -> Path:
+    """Write tables as formula-safe CSV files plus ``manifest.json``, atomically.
+
+    Every file is first written in full to a temp file in ``out_dir`` (named
+    ``.<name>.riskgraph-tmp-<random>``) and only then renamed over its final name, so a
+    killed run never leaves a partial file under a final name and an existing file is either
+    the old one or the new one, complete. ``manifest.json`` goes last (see the module
+    docstring). Temp files are removed if anything fails, and ones left by earlier killed
+    runs are removed first.
+
+    Parameters
+    ----------
+    out_dir
+        The export folder; created with its parents if missing.
+    tables
+        File name (e.g. ``"spof.csv"``) to table; names must be plain file names.
+    command
+        What produced the tables (e.g. ``"riskgraph analyse pkg --out out"``), recorded.
+    package
+        The :class:`~riskgraph.package.DataPackage` analysed: its input sha256s are recorded
+        and its folder is protected.
+    parameters
+        Analysis parameters, recorded in JSON-safe form (numpy scalars become numbers, paths
+        strings, tuples lists, sets sorted lists, dataclasses dicts).
+    seed
+        The random seed, if any.
+    index
+        Also write each table's index (see :func:`to_csv_bytes`).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
+    Raises
+    ------
+    UsageError
+        If ``out_dir`` is the package folder or inside it, an output would replace an input
+        file, ``out_dir`` is not a folder, a name is not a plain file name, a table is not a
+        DataFrame, or a parameter cannot be recorded. Nothing is written then.
+
+    Notes
+    -----
+    The manifest has ``tool``, ``version``, ``command``, ``created_utc`` (ISO 8601, UTC),
+    ``python``, ``package_path`` (absolute, or null), ``inputs`` ({file name: sha256} of the
+    package's files as read), ``parameters``, ``seed`` and ``outputs`` ({file name:
+    {"rows": n, "sha256": hex digest of the bytes written}}).
+    """
+    out = Path(out_dir)
+    if not isinstance(tables, Mapping):
+        raise UsageError(f"tables must map file names to DataFrames, got "
+                         f"{type(tables).__name__}")
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise UsageError(f"parameters must be a mapping, got {type(parameters).__name__}")
+    names = list(tables)
+    _check_names(names)
+    _check_not_input(out, names, package)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output folder {os.fspath(out)!r} exists and is not a folder")
+
+    # Everything is computed before anything touches the disk, so a bad table or parameter
+    # leaves the folder as it was.
+    payloads: dict[str, bytes] = {}
+    outputs: dict[str, dict] = {}
+    for name in names:
+        table = tables[name]
+        if not isinstance(table, pd.DataFrame):
+            raise UsageError(f"table {name!r} must be a pandas DataFrame, got "
+                             f"{type(table).__name__}")
+        data = to_csv_bytes(table, index=index)
+        payloads[name] = data
+        outputs[name] = {"rows": int(len(table)), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = _manifest(command=command, package=package, parameters=parameters, seed=seed,
+                         outputs=outputs)
+    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
+                      + "\n").encode("utf-8")
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise UsageError(f"cannot create output folder {os.fspath(out)!r}: {exc}") from exc
+    _remove_stale_temps(out)
+
+    pending: list[Path] = []
+    try:
+        temps = {name: _write_temp(out, name, data, pending) for name, data in payloads.items()}
+        manifest_tmp = _write_temp(out, MANIFEST_NAME, manifest_bytes, pending)
+        # The old manifest would describe tables about to be replaced: drop it first.
+        with contextlib.suppress(FileNotFoundError):
+            (out / MANIFEST_NAME).unlink()
+        for name, tmp in temps.items():
+            os.replace(tmp, out / name)
+            pending.remove(tmp)
+        _fsync_folder(out)
+        os.replace(manifest_tmp, out / MANIFEST_NAME)
+        pending.remove(manifest_tmp)
+        _fsync_folder(out)
+    finally:
+        for tmp in pending:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+    return out

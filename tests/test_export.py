@@ -1,0 +1,443 @@
+"""Tests of riskgraph.export: formula neutralising, CSV bytes, atomic folder writes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskgraph import __version__, read_package
+from riskgraph import export
+from riskgraph.errors import UsageError
+from riskgraph.export import (FORMULA_TRIGGERS, MANIFEST_NAME, neutralize_formulas,
+                              to_csv_bytes, write_outputs)
+
+
+def read_back(data: bytes, **kwargs) -> pd.DataFrame:
+    # pandas >= 3 parses floats exactly by default (older pandas: float_precision="round_trip").
+    return pd.read_csv(io.BytesIO(data), keep_default_na=False, na_values=[""], **kwargs)
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".riskgraph-tmp-" in p.name)
+
+
+@pytest.fixture
+def package(worked_dir):
+    return read_package(worked_dir)
+
+
+@pytest.fixture
+def tables():
+    return {
+        "spof.csv": pd.DataFrame({"supplier_id": ["S1", "=HYPERLINK(\"x\")"],
+                                  "loss_fraction": [0.1 + 0.2, -1.0]}),
+        "pairs.csv": pd.DataFrame({"x": ["a", "b", "c"], "n": [1, -2, 3]}),
+    }
+
+
+# --------------------------------------------------------------------------- neutralising
+
+
+@pytest.mark.parametrize("trigger", FORMULA_TRIGGERS)
+def test_each_trigger_is_prefixed(trigger):
+    df = pd.DataFrame({"note": [f"{trigger}cmd|' /C calc'!A0", "plain"]})
+    out = neutralize_formulas(df)
+    assert out["note"].tolist() == [f"'{trigger}cmd|' /C calc'!A0", "plain"]
+    back = read_back(to_csv_bytes(df))
+    assert back["note"].tolist() == [f"'{trigger}cmd|' /C calc'!A0", "plain"]
+
+
+@pytest.mark.parametrize("text", ["a=b", " =1+1", "'=1", "", "x-5", "5", "1e-3", "é=",
+                                  "\u00a0=1"])
+def test_non_triggers_are_left_alone(text):
+    df = pd.DataFrame({"note": [text]}, dtype=object)
+    assert neutralize_formulas(df)["note"].tolist() == [text]
+
+
+def test_numbers_stay_numbers_but_text_numbers_are_prefixed():
+    df = pd.DataFrame({
+        "int": [-5, 3],
+        "float": [-0.5, np.nan],
+        "flag": [True, False],
+        "nullable": pd.array([-1, None], dtype="Int64"),
+        "text": ["-5", "+3"],
+        "mixed": [-7, "-7"],  # object column: only the str cell is text
+    })
+    out = neutralize_formulas(df)
+    assert out["int"].tolist() == [-5, 3] and out["int"].dtype == np.int64
+    assert out["float"].iloc[0] == -0.5 and np.isnan(out["float"].iloc[1])
+    assert out["flag"].tolist() == [True, False] and out["flag"].dtype == bool
+    assert out["nullable"].iloc[0] == -1 and out["nullable"].isna().iloc[1]
+    assert out["text"].tolist() == ["'-5", "'+3"]
+    assert out["mixed"].tolist() == [-7, "'-7"]
+
+    data = to_csv_bytes(df)
+    assert data.splitlines()[1] == b"-5,-0.5,True,-1,'-5,-7"
+    back = read_back(data)
+    assert back["int"].tolist() == [-5, 3]
+    assert back["flag"].dtype == bool
+    assert back["text"].tolist() == ["'-5", "'+3"]
+
+
+def test_missing_values_stay_empty():
+    df = pd.DataFrame({"s": ["=a", None, np.nan, "b"], "o": pd.Series([None, "@x", 1, pd.NA],
+                                                                       dtype=object)})
+    out = neutralize_formulas(df)
+    assert out["s"].iloc[0] == "'=a" and out["s"].isna().tolist() == [False, True, True, False]
+    assert out["o"].iloc[0] is None and out["o"].iloc[3] is pd.NA
+    assert out["o"].iloc[1] == "'@x" and out["o"].iloc[2] == 1
+    assert to_csv_bytes(df).decode().splitlines()[1:] == ["'=a,", ",'@x", ",1", "b,"]
+
+
+def test_dtypes_and_input_are_preserved():
+    df = pd.DataFrame({"s": ["=a", "b"], "o": pd.Series(["=a", "b"], dtype=object),
+                       "c": pd.Categorical(["=a", "'=a"])})
+    before = df.copy()
+    out = neutralize_formulas(df)
+    pd.testing.assert_frame_equal(df, before)  # the caller's table is untouched
+    assert out["s"].dtype == df["s"].dtype
+    assert out["o"].dtype == object
+    # Prefixing "=a" would collide with the existing category "'=a": object it is.
+    assert out["c"].tolist() == ["'=a", "'=a"]
+
+
+def test_labels_are_neutralised():
+    df = pd.DataFrame({"=extra": ["v"], "ok": [1]}, index=pd.Index(["-S1"], name="@id"))
+    out = neutralize_formulas(df)
+    assert list(out.columns) == ["'=extra", "ok"]
+    assert list(out.index) == ["'-S1"] and out.index.name == "'@id"
+    assert to_csv_bytes(df, index=True).decode() == "'@id,'=extra,ok\n'-S1,v,1\n"
+    assert to_csv_bytes(df).decode() == "'=extra,ok\nv,1\n"
+
+    multi = pd.DataFrame({"v": [1, 2]}, index=pd.MultiIndex.from_tuples(
+        [("=a", 1), ("b", -2)], names=["k", "n"]))
+    assert to_csv_bytes(multi, index=True).decode() == "k,n,v\n'=a,1,1\nb,-2,2\n"
+
+
+def test_index_name_clash_is_a_usage_error():
+    df = pd.DataFrame({"id": [1]}, index=pd.Index(["a"], name="id"))
+    with pytest.raises(UsageError, match="index"):
+        to_csv_bytes(df, index=True)
+
+
+def test_not_a_dataframe_is_refused():
+    with pytest.raises(UsageError, match="DataFrame"):
+        neutralize_formulas(pd.Series([1]))
+
+
+# --------------------------------------------------------------------------- CSV bytes
+
+
+def test_round_trip_through_read_csv():
+    df = pd.DataFrame({
+        "component_id": ["C1", "Zürich-ü", "東京", "a,b", 'q"uote', "line\nbreak"],
+        "share": [0.1 + 0.2, 1 / 3, 1e-300, 123456789.123456789, -2.5e17, 0.0],
+        "count": [0, -1, 2, 3, 4, 5],
+        "up": [True, False, True, True, False, True],
+    })
+    data = to_csv_bytes(df)
+    assert not data.startswith(b"\xef\xbb\xbf")
+    assert b"\r\n" not in data and data.endswith(b"\n")
+    pd.testing.assert_frame_equal(read_back(data), df, check_dtype=False)
+    back = read_back(data)
+    assert back["share"].tolist() == df["share"].tolist()  # bit-exact floats
+    assert back["up"].dtype == bool and back["count"].dtype == np.int64
+
+
+def test_csv_bytes_are_deterministic():
+    rng = np.random.default_rng(7)
+    df = pd.DataFrame({"x": rng.random(200), "s": [f"=s{i}" for i in range(200)]})
+    assert to_csv_bytes(df) == to_csv_bytes(df.copy()) == to_csv_bytes(df)
+
+
+# --------------------------------------------------------------------------- write_outputs
+
+
+def test_write_outputs_writes_tables_and_manifest(tmp_path, tables, package, worked_dir):
+    params = {
+        "horizon_days": np.float64(365.0),
+        "trials": np.int64(1000),
+        "allied": np.bool_(True),
+        "scenario": Path("scen") / "a.toml",
+        "failed": ("nation:RUS", "supplier:S1"),
+        "nations": {"USA", "DEU", "FRA"},
+        "weights": np.array([0.5, 0.25]),
+        "limit": float("inf"),
+        "when": dt.date(2024, 1, 2),
+    }
+    out = write_outputs(tmp_path / "a" / "b", tables, command="riskgraph analyse",
+                        package=package, parameters=params, seed=np.int64(42))
+    assert out == tmp_path / "a" / "b"
+    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "pairs.csv", "spof.csv"]
+    assert (out / "spof.csv").read_bytes() == to_csv_bytes(tables["spof.csv"])
+
+    def strict(name):
+        raise ValueError(f"non-standard JSON constant {name}")
+
+    manifest = json.loads((out / MANIFEST_NAME).read_text("utf-8"), parse_constant=strict)
+    assert manifest["tool"] == "riskgraph"
+    assert manifest["version"] == __version__
+    assert manifest["command"] == "riskgraph analyse"
+    created = dt.datetime.fromisoformat(manifest["created_utc"])
+    assert created.utcoffset() == dt.timedelta(0)
+    assert abs(dt.datetime.now(dt.timezone.utc) - created) < dt.timedelta(minutes=5)
+    assert manifest["python"].count(".") == 2
+    assert manifest["package_path"] == str(worked_dir.resolve())
+    expected_inputs = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+                       for p in worked_dir.glob("*.csv")}
+    assert manifest["inputs"] == expected_inputs
+    assert manifest["seed"] == 42 and type(manifest["seed"]) is int
+    assert manifest["parameters"] == {
+        "allied": True,
+        "failed": ["nation:RUS", "supplier:S1"],
+        "horizon_days": 365.0,
+        "limit": "inf",
+        "nations": ["DEU", "FRA", "USA"],
+        "scenario": os.fspath(Path("scen") / "a.toml"),
+        "trials": 1000,
+        "weights": [0.5, 0.25],
+        "when": "2024-01-02",
+    }
+    assert set(manifest["outputs"]) == {"spof.csv", "pairs.csv"}
+    for name, info in manifest["outputs"].items():
+        assert info["sha256"] == hashlib.sha256((out / name).read_bytes()).hexdigest()
+        assert info["rows"] == len(tables[name])
+    assert temp_files(out) == []
+
+
+def test_manifest_without_package_and_with_dataclass_parameters(tmp_path):
+    @dataclass(frozen=True)
+    class Weights:
+        spof: float = 2.0
+        tags: frozenset = frozenset({"b", "a"})
+
+    write_outputs(tmp_path, {}, command="x", parameters={"weights": Weights()})
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text("utf-8"))
+    assert manifest["package_path"] is None and manifest["inputs"] == {}
+    assert manifest["seed"] is None and manifest["outputs"] == {}
+    assert manifest["parameters"] == {"weights": {"spof": 2.0, "tags": ["a", "b"]}}
+
+
+def test_unrecordable_parameter_writes_nothing(tmp_path, tables):
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match=r"parameters\['fn'\].*function"):
+        write_outputs(out, tables, command="x", parameters={"fn": lambda: 1})
+    assert not out.exists()
+
+
+def test_outputs_are_deterministic(tmp_path, tables, package):
+    a = write_outputs(tmp_path / "a", tables, command="c", package=package, seed=1)
+    b = write_outputs(tmp_path / "b", tables, command="c", package=package, seed=1)
+    for name in tables:
+        assert (a / name).read_bytes() == (b / name).read_bytes()
+    ma, mb = (json.loads((d / MANIFEST_NAME).read_text("utf-8")) for d in (a, b))
+    ma.pop("created_utc"), mb.pop("created_utc")
+    assert ma == mb
+
+
+def test_unicode_names_survive(tmp_path):
+    df = pd.DataFrame({"Zürich_ü": ["Москва", "=日本"], "n": [1, 2]})
+    name = "résumé_漢字.csv"
+    out = write_outputs(tmp_path / "ñ-out", {name: df}, command="riskgraph what-if «test»")
+    back = read_back((out / name).read_bytes())
+    assert list(back.columns) == ["Zürich_ü", "n"]
+    assert back["Zürich_ü"].tolist() == ["Москва", "'=日本"]
+    manifest = json.loads((out / MANIFEST_NAME).read_text("utf-8"))
+    assert list(manifest["outputs"]) == [name]
+    assert manifest["command"] == "riskgraph what-if «test»"
+
+
+def test_overwrites_previous_export_completely(tmp_path, tables):
+    write_outputs(tmp_path, tables, command="first")
+    newer = {"spof.csv": pd.DataFrame({"x": ["short"]})}
+    write_outputs(tmp_path, newer, command="second")
+    assert (tmp_path / "spof.csv").read_bytes() == b"x\nshort\n"
+    manifest = json.loads((tmp_path / MANIFEST_NAME).read_text("utf-8"))
+    assert manifest["command"] == "second" and list(manifest["outputs"]) == ["spof.csv"]
+
+
+# --------------------------------------------------------------------------- atomicity
+
+
+def _old_export(folder: Path, tables) -> dict[str, bytes]:
+    write_outputs(folder, tables, command="old")
+    return {p.name: p.read_bytes() for p in folder.iterdir()}
+
+
+def _new_tables(tables):
+    return {name: pd.concat([df, df], ignore_index=True) for name, df in tables.items()}
+
+
+def test_crash_between_renames_leaves_whole_files_and_no_manifest(tmp_path, tables,
+                                                                  monkeypatch):
+    old = _old_export(tmp_path, tables)
+    new = _new_tables(tables)
+    real_replace = os.replace
+    calls = []
+
+    def flaky_replace(src, dst):
+        calls.append(dst)
+        if len(calls) == 2:
+            raise OSError("simulated crash")
+        real_replace(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="simulated crash"):
+        write_outputs(tmp_path, new, command="new")
+    assert temp_files(tmp_path) == []
+    # Each table is either wholly old or wholly new, never a mix or a prefix.
+    for name in tables:
+        assert (tmp_path / name).read_bytes() in (old[name], to_csv_bytes(new[name]))
+    assert (tmp_path / "spof.csv").read_bytes() == to_csv_bytes(new["spof.csv"])
+    assert (tmp_path / "pairs.csv").read_bytes() == old["pairs.csv"]
+    # The old manifest no longer describes the folder, so it must be gone.
+    assert not (tmp_path / MANIFEST_NAME).exists()
+
+
+@pytest.mark.parametrize("exc", [OSError("disk full"), KeyboardInterrupt()])
+def test_crash_while_writing_temps_changes_nothing(tmp_path, tables, monkeypatch, exc):
+    old = _old_export(tmp_path, tables)
+    real_fsync = os.fsync
+    calls = []
+
+    def flaky_fsync(fd):
+        calls.append(fd)
+        if len(calls) == 2:
+            raise exc
+        real_fsync(fd)
+
+    monkeypatch.setattr(export.os, "fsync", flaky_fsync)
+    with pytest.raises(type(exc)):
+        write_outputs(tmp_path, _new_tables(tables), command="new")
+    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
+
+
+def test_failed_first_write_leaves_no_final_file(tmp_path, tables, monkeypatch):
+    def broken_replace(src, dst):
+        raise OSError("simulated crash")
+
+    monkeypatch.setattr(export.os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        write_outputs(tmp_path / "out", tables, command="x")
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_stale_temp_files_are_removed(tmp_path, tables):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / ".spof.csv.riskgraph-tmp-deadbeef").write_bytes(b"partial")
+    (out / ".manifest.json.riskgraph-tmp-0123").write_bytes(b"{")
+    (out / ".keep-me").write_bytes(b"user file")
+    (out / "notes.txt").write_bytes(b"user file")
+    write_outputs(out, tables, command="x")
+    assert temp_files(out) == []
+    assert (out / ".keep-me").read_bytes() == (out / "notes.txt").read_bytes() == b"user file"
+
+
+# --------------------------------------------------------------------------- refusals
+
+
+def test_refuses_the_package_folder(worked_copy, tables):
+    package = read_package(worked_copy)
+    before = {p.name: p.read_bytes() for p in worked_copy.iterdir()}
+    with pytest.raises(UsageError, match="input package folder"):
+        write_outputs(worked_copy, tables, command="x", package=package)
+    with pytest.raises(UsageError, match="input package folder"):
+        write_outputs(worked_copy, {"nations.csv": tables["spof.csv"]}, command="x",
+                      package=package)
+    assert {p.name: p.read_bytes() for p in worked_copy.iterdir()} == before
+
+
+@pytest.mark.parametrize("sub", ["out", "deep/er/out", "out/../x"])
+def test_refuses_a_folder_inside_the_package(worked_copy, tables, sub):
+    package = read_package(worked_copy)
+    with pytest.raises(UsageError, match="inside it"):
+        write_outputs(worked_copy / sub, tables, command="x", package=package)
+    assert sorted(p.name for p in worked_copy.iterdir()) == sorted(package.sha256)
+
+
+def test_refuses_the_package_folder_through_a_symlink(tmp_path, worked_copy, tables):
+    package = read_package(worked_copy)
+    link = tmp_path / "link"
+    try:
+        link.symlink_to(worked_copy, target_is_directory=True)
+    except OSError:  # pragma: no cover - no symlinks on this platform
+        pytest.skip("symlinks unavailable")
+    with pytest.raises(UsageError, match="input package folder"):
+        write_outputs(link / "out", tables, command="x", package=package)
+    with pytest.raises(UsageError, match="input package folder"):
+        write_outputs(link, tables, command="x", package=package)
+
+
+def test_refuses_an_output_that_is_an_input_file(tmp_path, worked_copy, tables):
+    package = read_package(worked_copy)
+    out = tmp_path / "out"
+    out.mkdir()
+    try:
+        (out / "nations.csv").symlink_to(worked_copy / "nations.csv")
+    except OSError:  # pragma: no cover
+        pytest.skip("symlinks unavailable")
+    before = (worked_copy / "nations.csv").read_bytes()
+    with pytest.raises(UsageError, match="input file"):
+        write_outputs(out, {"nations.csv": tables["spof.csv"]}, command="x", package=package)
+    assert (worked_copy / "nations.csv").read_bytes() == before
+
+
+def test_sibling_folder_is_allowed(worked_copy, tables):
+    package = read_package(worked_copy)
+    sibling = worked_copy.parent / (worked_copy.name + "-out")  # shares the name prefix
+    write_outputs(sibling, tables, command="x", package=package)
+    assert (sibling / MANIFEST_NAME).exists()
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x.csv", "a/b.csv", "a\\b.csv",
+                                  ".hidden.csv", "manifest.json", "MANIFEST.json",
+                                  " spof.csv", 3])
+def test_bad_names_are_refused(tmp_path, name):
+    with pytest.raises(UsageError):
+        write_outputs(tmp_path / "out", {name: pd.DataFrame()}, command="x")
+    assert not (tmp_path / "out").exists()
+
+
+def test_names_differing_only_in_case_are_refused(tmp_path):
+    with pytest.raises(UsageError, match="case"):
+        write_outputs(tmp_path, {"a.csv": pd.DataFrame(), "A.csv": pd.DataFrame()},
+                      command="x")
+
+
+def test_bad_tables_write_nothing(tmp_path, tables):
+    out = tmp_path / "out"
+    with pytest.raises(UsageError, match="DataFrame"):
+        write_outputs(out, {**tables, "z.csv": [1, 2]}, command="x")
+    with pytest.raises(UsageError, match="mapping"):
+        write_outputs(out, tables, command="x", parameters=[("a", 1)])
+    assert not out.exists()
+
+
+def test_out_dir_that_is_a_file_is_refused(tmp_path, tables):
+    target = tmp_path / "file"
+    target.write_text("x")
+    with pytest.raises(UsageError, match="not a folder"):
+        write_outputs(target, tables, command="x")
+
+
+def test_carriage_return_inside_text_keeps_rows_intact():
+    df = pd.DataFrame({"note": ["a\rb", "c\r\nd", "=e"], "n": [1.5, -2.0, np.nan],
+                       "k": [1, 2, 3]})
+    data = to_csv_bytes(df)
+    back = read_back(data)
+    assert back["note"].tolist() == ["a\rb", "c\r\nd", "'=e"]
+    assert back["n"].tolist()[:2] == [1.5, -2.0] and np.isnan(back["n"].iloc[2])
+    assert back["k"].tolist() == [1, 2, 3]
+    assert data.split(b"\n")[1].startswith(b'"a\rb",1.5,1')  # numbers stay unquoted
+    # Without a carriage return, quoting is minimal.
+    assert to_csv_bytes(df.iloc[2:]).decode() == "note,n,k\n'=e,,3\n"
