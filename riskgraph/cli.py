@@ -43,7 +43,20 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="print a short summary of a package and its top risks")
     _add_package(p)
+    p.add_argument("--top", type=int, default=10, help="risks to list (default 10)")
     p.set_defaults(run=_cmd_summary)
+
+    p = sub.add_parser("analyse", aliases=["analyze"],
+                       help="run the structural analyses and write CSV exports")
+    _add_package(p)
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the CSV files and manifest.json (created if missing)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed for sampled betweenness on large networks (default 0)")
+    p.add_argument("--keep-partners", action="store_true",
+                   help="alliance-only survivability keeps partner nations too")
+    p.add_argument("--top", type=int, default=10, help="risks to list in the summary")
+    p.set_defaults(run=_cmd_analyse)
     return parser
 
 
@@ -94,8 +107,26 @@ def _load(args):
 def _cmd_summary(args) -> int:
     from riskgraph.summary import summary_text
 
+    if args.top < 0:
+        raise _Usage("--top must be >= 0")
     net = _load(args)
-    print(summary_text(net))
+    print(summary_text(net, top=args.top))
+    return EXIT_OK
+
+
+def _cmd_analyse(args) -> int:
+    from riskgraph.analysis import structural_analysis
+    from riskgraph.export import write_outputs
+    from riskgraph.summary import summary_text
+
+    if args.top < 0:
+        raise _Usage("--top must be >= 0")
+    net = _load(args)
+    result = structural_analysis(net, seed=args.seed, keep_partners=args.keep_partners)
+    out = write_outputs(args.out, result.tables(), command="analyse", package=net.package,
+                        parameters=result.parameters, seed=args.seed)
+    print(summary_text(net, result, top=args.top))
+    print(f"\nwrote {len(result.tables())} tables and manifest.json to {out}")
     return EXIT_OK
 
 

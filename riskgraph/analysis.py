@@ -1,0 +1,107 @@
+"""All structural analyses of DESIGN §4.1–4.5 and §4.8, computed once and shared.
+
+The CLI's ``riskgraph analyse``, its summary and the dashboard call
+:func:`structural_analysis` and read its tables; none of them computes a metric itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from riskgraph.network import SupplyNetwork
+from riskgraph.register import RegisterWeights
+
+__all__ = ["StructuralAnalysis", "structural_analysis"]
+
+
+@dataclass(frozen=True)
+class StructuralAnalysis:
+    """The results of every structural analysis for one network and parameter set."""
+
+    spof: pd.DataFrame
+    blast_radius: pd.DataFrame
+    critical_pairs: pd.DataFrame
+    concentration: pd.DataFrame
+    nation_exposure: pd.DataFrame
+    survivability: pd.DataFrame
+    centrality: pd.DataFrame
+    risk_register: pd.DataFrame
+    parameters: dict = field(default_factory=dict)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The export tables, keyed by CSV file name, with flat columns (no index)."""
+        return {
+            "spof.csv": self.spof.reset_index(drop=True),
+            "critical_pairs.csv": self.critical_pairs.reset_index(drop=True),
+            "concentration.csv": _flat(self.concentration),
+            "nation_exposure.csv": _flat(self.nation_exposure, keep_index=False),
+            "survivability.csv": _flat(self.survivability, keep_index=False),
+            "centrality.csv": _flat(self.centrality),
+            "blast_radius.csv": _flat(self.blast_radius),
+            "risk_register.csv": _flat(self.risk_register),
+        }
+
+
+def _flat(df: pd.DataFrame, *, keep_index: bool = True) -> pd.DataFrame:
+    """The index as ordinary leading columns, unless its values are already columns."""
+    if not keep_index:
+        return df.reset_index(drop=True)
+    return df.reset_index()
+
+
+def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
+                        keep_partners: bool = False,
+                        weights: RegisterWeights | None = None,
+                        betweenness_k: int | None = None,
+                        sample_threshold: int = 5000) -> StructuralAnalysis:
+    """Run SPOFs, critical pairs, concentration, exposure, survivability, centrality and
+    the risk register on one network.
+
+    Parameters
+    ----------
+    seed
+        Seed of the sampled betweenness on large networks.
+    keep_partners
+        Alliance-only survivability keeps ``partner`` nations as well as members.
+    weights
+        Risk-register weights.
+    betweenness_k, sample_threshold
+        Betweenness is exact below ``sample_threshold`` nodes, else sampled from
+        ``betweenness_k`` sources.
+    """
+    from riskgraph.centrality import centrality
+    from riskgraph.concentration import concentration
+    from riskgraph.exposure import alliance_survivability, nation_exposure
+    from riskgraph.register import risk_register
+    from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
+
+    weights = weights if weights is not None else RegisterWeights()
+    spof = single_points_of_failure(network)
+    pairs = critical_pairs(network)
+    conc = concentration(network)
+    cent = centrality(network, k=betweenness_k, seed=seed, sample_threshold=sample_threshold)
+    register = risk_register(network, weights=weights, spof=spof, pairs=pairs,
+                             concentration_table=conc, centrality_table=cent)
+    params = {
+        "seed": seed,
+        "keep_partners": keep_partners,
+        "ownership": network.ownership,
+        "weights": dict(weights.__dict__),
+        "betweenness_k": betweenness_k,
+        "sample_threshold": sample_threshold,
+        "defaults": {k: (dict(v) if hasattr(v, "items") else v)
+                     for k, v in network.defaults.__dict__.items()},
+    }
+    return StructuralAnalysis(
+        spof=spof,
+        blast_radius=blast_radius(network, spof),
+        critical_pairs=pairs,
+        concentration=conc,
+        nation_exposure=nation_exposure(network),
+        survivability=alliance_survivability(network, keep_partners=keep_partners),
+        centrality=cent,
+        risk_register=register,
+        parameters=params,
+    )
