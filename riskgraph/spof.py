@@ -18,6 +18,8 @@ are recomputed; every ``y`` that becomes a SPOF of capability ``c`` forms a pair
 
 from __future__ import annotations
 
+import heapq
+
 import numpy as np
 import pandas as pd
 
@@ -165,16 +167,11 @@ def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd
     return out
 
 
-class _Overlay:
-    """base[i], unless local overrides it: crit sets with one point failed."""
-
-    __slots__ = ("base", "local")
-
-    def __init__(self, base: list, local: dict):
-        self.base, self.local = base, local
-
-    def __getitem__(self, i):
-        return self.local[i] if i in self.local else self.base[i]
+def _grown(base_set, change):
+    """A crit set after a change: DEAD, or the base set grown by the change."""
+    if change is DEAD:
+        return DEAD
+    return base_set | change if change else base_set
 
 
 def _by_capability(df: pd.DataFrame) -> pd.DataFrame:
@@ -221,34 +218,51 @@ def critical_pairs(network: SupplyNetwork, *, max_pairs_per_capability: int | No
     ptr, out = _downstream(c)
     is_cap = c.kind == CAPABILITY
     found: dict[int, set[tuple[int, int]]] = {int(cap): set() for cap in c.capabilities}
-    for x in c.failure_points:
-        x = int(x)
-        # nodes downstream of x, in topological (= index) order
-        mark = {x}
-        frontier = [x]
-        while frontier:
-            nxt = []
-            for u in frontier:
-                for w in out[ptr[u]:ptr[u + 1]]:
-                    w = int(w)
-                    if w not in mark:
-                        mark.add(w)
-                        nxt.append(w)
-            frontier = nxt
-        affected = sorted(mark)
-        if not any(is_cap[w] for w in affected):
-            continue
-        local: dict[int, object] = {}
-        view = _Overlay(base, local)
-        for w in affected:
-            if w == x:
-                local[w] = DEAD
-                continue
-            local[w] = _node_crit(c, w, view, is_fp, failed=x)
-            if is_cap[w] and local[w] is not DEAD and base[w] is not DEAD:
-                for y in local[w] - base[w]:
-                    if y != x:
-                        found[w].add((min(x, y), max(x, y)))
+    consumers = [out[ptr[u]:ptr[u + 1]].tolist() for u in range(c.n)]
+    groups = [[(c.member[c.member_ptr[g]:c.member_ptr[g + 1]].tolist(), int(c.group_k[g]))
+               for g in range(c.group_ptr[v], c.group_ptr[v + 1])] for v in range(c.n)]
+    empty: frozenset = frozenset()
+    for x in c.failure_points.tolist():
+        # With x failed, crit(w) either becomes DEAD (x ∈ crit(w)) or grows by a delta.
+        # Propagate only deltas, in topological order, through nodes with a changed member;
+        # full sets are touched only at k-of-n groups that lost or changed a member.
+        delta: dict[int, object] = {x: DEAD}
+        heap = list(consumers[x])
+        queued = set(heap)
+        heapq.heapify(heap)
+        while heap:
+            w = heapq.heappop(heap)
+            old = base[w]
+            if x in old:
+                change = DEAD
+            else:
+                parts = []
+                for members, k in groups[w]:
+                    if not any(m in delta for m in members):
+                        continue
+                    if len(members) == 1:
+                        parts.append(delta[members[0]])
+                        continue
+                    now = [_grown(base[m], delta.get(m, empty)) for m in members]
+                    new_g = _group_crit(now, k)
+                    if new_g is DEAD:
+                        parts = DEAD
+                        break
+                    parts.append(new_g - _group_crit([base[m] for m in members], k))
+                if parts is DEAD:
+                    change = DEAD
+                else:
+                    change = frozenset().union(*parts) - old if parts else empty
+                    if not change:
+                        continue  # unchanged: nothing downstream changes through w
+                    if is_cap[w]:
+                        for y in change:
+                            found[w].add((x, y) if x < y else (y, x))
+            delta[w] = change
+            for u in consumers[w]:
+                if u not in queued:
+                    queued.add(u)
+                    heapq.heappush(heap, u)
     caps = network.capabilities
     nodes = network.nodes
     rows = []

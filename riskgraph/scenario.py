@@ -1,0 +1,466 @@
+"""What-if scenarios: which points fail, for how long, and which run at reduced capacity.
+
+A :class:`Scenario` is plain data (DESIGN §4.6). Build one in code or read many from a TOML
+file written by hand::
+
+    [[scenario]]
+    name = "China export ban, Radford outage"
+    horizon_days = 365                               # optional, default 365
+    fail = ["nation:CHN", "supplier:RADFORD"]        # down from day 0 for their recovery_days
+    days = { "supplier:RADFORD" = 120 }              # ... unless overridden here (days down)
+    capacity = { "supplier:HOLSTON" = 0.5 }          # capacity factor in [0, 1] over the horizon
+
+Failure points are typed ids of nations, suppliers and components (``nation:CHN``,
+``supplier:S07``, ``component:TNT``); a nation's failure takes its suppliers with it through
+the graph. :func:`read_scenarios` and :func:`check_scenario` gather *every* problem and raise
+one :class:`ScenarioError` whose report names the file, the scenario and the key of each.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from riskgraph.errors import UsageError, ValidationError
+from riskgraph.validation import ValidationReport
+
+__all__ = [
+    "FAILURE_KINDS",
+    "Scenario",
+    "ScenarioError",
+    "check_scenario",
+    "read_scenarios",
+    "scenario_from_options",
+]
+
+#: Kinds of node a scenario may fail or throttle (capabilities only follow).
+FAILURE_KINDS = ("nation", "supplier", "component")
+#: Keys allowed in one ``[[scenario]]`` table, in the order the docs list them.
+SCENARIO_KEYS = ("name", "horizon_days", "fail", "days", "capacity")
+DEFAULT_HORIZON_DAYS = 365.0
+
+
+class ScenarioError(ValidationError):
+    """A scenario (or a scenario file) is invalid; ``report`` lists every problem.
+
+    Each issue names the file (``<code>`` for scenarios built in code), the scenario (its
+    name, or ``#i`` counting from 1 when it has none) and the key (in ``column``).
+    """
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One what-if: failed points, their down time, capacity factors and a horizon.
+
+    Parameters
+    ----------
+    name
+        Unique, non-empty label (shown in every result row).
+    fail
+        Typed ids of failure points (``nation:``, ``supplier:``, ``component:``), down from
+        day 0.
+    capacity
+        Capacity factor in [0, 1] per typed id, applying over the whole horizon (0.5 = half
+        output). A factor of exactly 0 for a point not in ``fail`` counts as a failure for
+        the whole horizon.
+    days
+        Days down per failed point (must be in ``fail``); default: the point's
+        ``recovery_days`` (supplier 90, nation 365, component 90 unless the data say other).
+    horizon_days
+        The period the time results cover, ``[0, horizon_days)``.
+
+    Examples
+    --------
+    >>> s = Scenario("S_A outage", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> s.fail, dict(s.days), s.horizon_days
+    (('supplier:S_A',), {'supplier:S_A': 100}, 365.0)
+    """
+
+    name: str
+    fail: tuple[str, ...] = ()
+    capacity: Mapping[str, float] = field(default_factory=dict)
+    days: Mapping[str, float] = field(default_factory=dict)
+    horizon_days: float = DEFAULT_HORIZON_DAYS
+
+    def __post_init__(self) -> None:
+        fail = self.fail
+        if isinstance(fail, str):  # one id given bare: a convenience in code
+            fail = (fail,)
+        if not isinstance(fail, Iterable):
+            raise UsageError(f"scenario {self.name!r}: fail must be a list of typed ids, "
+                             f"got {type(fail).__name__}")
+        object.__setattr__(self, "fail", tuple(fail))
+        for key in ("capacity", "days"):
+            value = getattr(self, key)
+            if not isinstance(value, Mapping):
+                raise UsageError(f"scenario {self.name!r}: {key} must be a mapping of typed "
+                                 f"id -> number, got {type(value).__name__}")
+            object.__setattr__(self, key, MappingProxyType(dict(value)))
+        if isinstance(self.horizon_days, (int, float)) and not isinstance(self.horizon_days,
+                                                                           bool):
+            object.__setattr__(self, "horizon_days", float(self.horizon_days))
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.fail, tuple(sorted(self.capacity.items())),
+                     tuple(sorted(self.days.items())), self.horizon_days))
+
+
+# ----------------------------------------------------------------------------- checking
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _label(name, i: int) -> str:
+    if isinstance(name, str) and name.strip():
+        return f"scenario {name!r} (#{i})"
+    return f"scenario #{i}"
+
+
+def _typed_problem(typed) -> str | None:
+    """Why ``typed`` is not a failure-point id, or None when its form is right."""
+    if not isinstance(typed, str):
+        return f"{typed!r} is not a string; write a typed id like 'supplier:S01'"
+    kind, sep, ident = typed.partition(":")
+    if not sep or not ident or kind not in FAILURE_KINDS:
+        return (f"{typed!r} is not a typed failure-point id; write kind:id with kind one of "
+                f"{', '.join(FAILURE_KINDS)} (e.g. nation:CHN, supplier:S07, component:TNT)")
+    return None
+
+
+def _unknown_message(network, typed: str) -> str | None:
+    """None when ``typed`` is in the network, else a message with the closest matches."""
+    index = network.compiled.index
+    if typed in index:
+        return None
+    kind, _, ident = typed.partition(":")
+    same_kind = [v for v in index if v.startswith(kind + ":")]
+    hints = [v for v in same_kind if v.lower() == typed.lower()]
+    hints += [v for v in (f"{k}:{ident}" for k in FAILURE_KINDS) if v in index]
+    idents = {v.partition(":")[2]: v for v in same_kind}
+    hints += [idents[m] for m in difflib.get_close_matches(ident, list(idents), n=3,
+                                                           cutoff=0.6)]
+    hints = list(dict.fromkeys(hints))[:3]
+    if hints:
+        hint = f"; did you mean {' or '.join(repr(h) for h in hints)}?"
+    else:
+        known = sorted(idents)
+        shown = ", ".join(known[:8]) + (f", ... ({len(known)} in all)" if len(known) > 8
+                                        else "")
+        hint = f"; known {kind}s: {shown}" if known else f"; the package has no {kind}s"
+    return f"unknown {kind} {ident!r} ({typed}): not in the package{hint}"
+
+
+def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
+    """Problems of one scenario table as ``(key, value, message)``."""
+    out: list[tuple[str, object, str]] = []
+    for key in raw:
+        if key not in SCENARIO_KEYS:
+            out.append((str(key), None, f"unknown key {key!r}; valid keys: "
+                                        f"{', '.join(SCENARIO_KEYS)}"))
+
+    name = raw.get("name")
+    if "name" not in raw:
+        out.append(("name", None, "missing name; every scenario needs a unique name = \"...\""))
+    elif not isinstance(name, str) or not name.strip():
+        out.append(("name", name, f"name must be a non-empty string, got {name!r}"))
+
+    horizon = raw.get("horizon_days", DEFAULT_HORIZON_DAYS)
+    if not _is_number(horizon) or not math.isfinite(horizon) or horizon <= 0:
+        out.append(("horizon_days", horizon, f"horizon_days must be a finite number of days "
+                                             f"> 0, got {horizon!r}"))
+
+    def check_id(key, typed) -> bool:
+        problem = _typed_problem(typed)
+        if problem is None and network is not None:
+            problem = _unknown_message(network, typed)
+        if problem is not None:
+            out.append((key, typed, problem))
+        return problem is None
+
+    fail = raw.get("fail", [])
+    failed: set = set()
+    listed = {x for x in fail if isinstance(x, str)} if isinstance(fail, (list, tuple)) \
+        else set()
+    if isinstance(fail, (str, bytes)) or not isinstance(fail, (list, tuple)):
+        out.append(("fail", fail, f"fail must be a list of typed ids like "
+                                  f"[\"nation:CHN\", \"supplier:S07\"], got {fail!r}"))
+    else:
+        for typed in fail:
+            if check_id("fail", typed):
+                if typed in failed:
+                    out.append(("fail", typed, f"{typed!r} is listed twice"))
+                failed.add(typed)
+
+    for key, what in (("capacity", "a capacity factor in [0, 1]"),
+                      ("days", "a finite number of days > 0")):
+        table = raw.get(key, {})
+        if not isinstance(table, Mapping):
+            out.append((key, table, f"{key} must be a table of typed id = {what}, e.g. "
+                                    f"{{ \"supplier:S09\" = {0.5 if key == 'capacity' else 120} "
+                                    f"}}, got {table!r}"))
+            continue
+        for typed, value in table.items():
+            check_id(key, typed)
+            if key == "capacity":
+                ok = _is_number(value) and 0.0 <= value <= 1.0
+            else:
+                ok = _is_number(value) and math.isfinite(value) and value > 0
+            if not ok:
+                out.append((key, value, f"{key} of {typed!r} must be {what}, got {value!r}"))
+            if key == "days" and isinstance(typed, str) and typed not in listed \
+                    and isinstance(fail, (list, tuple)):
+                out.append((key, typed, f"days given for {typed!r}, which is not in fail; "
+                                        f"add it to fail or remove it from days"))
+    return out
+
+
+def _raw(scenario: Scenario) -> dict:
+    return {"name": scenario.name, "horizon_days": scenario.horizon_days,
+            "fail": list(scenario.fail), "capacity": dict(scenario.capacity),
+            "days": dict(scenario.days)}
+
+
+def _raise(report: ValidationReport) -> None:
+    report.finish()
+    if not report.ok:
+        raise ScenarioError(report)
+
+
+def check_scenarios(network, scenarios: Iterable[Scenario], *, source: str = "<code>") -> None:
+    """Check scenarios built in code (values, ids against ``network``, unique names).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem of every scenario.
+    """
+    report = ValidationReport(source)
+    seen: dict[str, int] = {}
+    for i, scenario in enumerate(scenarios, start=1):
+        if not isinstance(scenario, Scenario):
+            raise UsageError(f"expected Scenario objects, got {type(scenario).__name__} "
+                             f"(read files with read_scenarios)")
+        label = _label(scenario.name, i)
+        for key, value, message in _problems(_raw(scenario), network):
+            report.add("error", "scenario", source, f"{label}, key {key!r}: {message}",
+                       column=key,
+                       value=None if value is None else str(value))
+        if isinstance(scenario.name, str) and scenario.name in seen:
+            report.add("error", "scenario", source,
+                       f"{label}, key 'name': duplicate name, already used by scenario "
+                       f"#{seen[scenario.name]}; names must be unique", column="name",
+                       value=scenario.name)
+        if isinstance(scenario.name, str):
+            seen.setdefault(scenario.name, i)
+    _raise(report)
+
+
+def check_scenario(network, scenario: Scenario) -> None:
+    """Check one scenario against ``network``; raises :class:`ScenarioError` if invalid.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> net = load_network("tests/fixtures/worked")
+    >>> try:  # doctest: +NORMALIZE_WHITESPACE
+    ...     check_scenario(net, Scenario("typo", fail=["supplier:S_AA"]))
+    ... except ScenarioError as err:
+    ...     print(err.report.errors[0].message)
+    scenario 'typo' (#1), key 'fail': unknown supplier 'S_AA' (supplier:S_AA): not in the
+    package; did you mean 'supplier:S_A'?
+    """
+    check_scenarios(network, [scenario])
+
+
+# ------------------------------------------------------------------------------ reading
+
+
+def _block_lines(text: str) -> list[tuple[int, list[str]]]:
+    """Start line (from 1) and lines of each ``[[scenario]]`` block, for error positions."""
+    lines = text.splitlines()
+    starts = [i for i, line in enumerate(lines)
+              if re.match(r"\s*\[\[\s*scenario\s*\]\]", line)]
+    return [(s + 1, lines[s:e]) for s, e in zip(starts, starts[1:] + [len(lines)])]
+
+
+def _key_line(block: tuple[int, list[str]] | None, key: str) -> int | None:
+    if block is None:
+        return None
+    start, lines = block
+    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for j, line in enumerate(lines):
+        if pattern.match(line):
+            return start + j
+    return start
+
+
+def read_scenarios(path, network=None) -> list[Scenario]:
+    """Read every ``[[scenario]]`` of a TOML file.
+
+    Parameters
+    ----------
+    path
+        The TOML file (format in the module docstring).
+    network
+        When given, ids are checked against it, with close-match suggestions.
+
+    Returns
+    -------
+    list of Scenario
+        In file order.
+
+    Raises
+    ------
+    ScenarioError
+        Every problem in the file at once, each with file, line, scenario and key.
+    UsageError
+        When the file cannot be read.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = f.write_text('[[scenario]]\\nname = "A down"\\nfail = ["supplier:S_A"]\\n')
+    >>> read_scenarios(f)[0].fail
+    ('supplier:S_A',)
+    """
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read scenario file {source}: {exc}") from None
+    report = ValidationReport(source)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"at line (\d+), column (\d+)", msg)
+        line = int(where.group(1)) if where else None
+        if where is None and "end of document" in msg:
+            line = max(1, len(text.splitlines()))
+        report.add("error", "toml-syntax", source,
+                   f"TOML syntax error: {msg}; scenarios are [[scenario]] tables of "
+                   f"key = value lines", line=line)
+        _raise(report)
+
+    for key in data:
+        if key != "scenario":
+            report.add("error", "scenario-key", source,
+                       f"unknown top-level key {key!r}; a scenario file holds only "
+                       f"[[scenario]] tables", line=_key_line((1, text.splitlines()), key),
+                       column=key)
+    tables = data.get("scenario")
+    if tables is None:
+        report.add("error", "scenario-missing", source,
+                   "no [[scenario]] tables found; start each scenario with [[scenario]]",
+                   column="scenario")
+        tables = []
+    elif not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        report.add("error", "scenario-key", source,
+                   "'scenario' must be an array of tables: write [[scenario]] (double "
+                   "brackets) before each scenario", column="scenario")
+        tables = []
+
+    blocks = _block_lines(text)
+    seen: dict[str, int] = {}
+    scenarios = []
+    for i, raw in enumerate(tables, start=1):
+        block = blocks[i - 1] if len(blocks) == len(tables) else None
+        label = _label(raw.get("name"), i)
+        problems = _problems(raw, network)
+        name = raw.get("name")
+        if isinstance(name, str) and name.strip():
+            if name in seen:
+                problems.append(("name", name, f"duplicate name, already used by scenario "
+                                               f"#{seen[name]}; names must be unique"))
+            seen.setdefault(name, i)
+        for key, value, message in problems:
+            report.add("error", "scenario", source, f"{label}, key {key!r}: {message}",
+                       line=_key_line(block, key), column=key,
+                       value=None if value is None else str(value))
+        if not problems:
+            scenarios.append(Scenario(name=name, fail=tuple(raw.get("fail", ())),
+                                      capacity=raw.get("capacity", {}),
+                                      days=raw.get("days", {}),
+                                      horizon_days=raw.get("horizon_days",
+                                                           DEFAULT_HORIZON_DAYS)))
+    _raise(report)
+    return scenarios
+
+
+# -------------------------------------------------------------------------- CLI options
+
+
+def scenario_from_options(network, fail: Iterable[str] = (), capacity: Iterable[str] = (),
+                          days: float | None = None, horizon_days: float = DEFAULT_HORIZON_DAYS,
+                          name: str = "ad hoc") -> Scenario:
+    """The scenario of the CLI's ad-hoc form.
+
+    ``riskgraph whatif PKG --fail nation:CHN --fail supplier:S07 --capacity supplier:S09=0.5
+    --days 180`` becomes ``scenario_from_options(net, ["nation:CHN", "supplier:S07"],
+    ["supplier:S09=0.5"], 180)``; ``days`` applies to every failed point.
+
+    Raises
+    ------
+    UsageError
+        Naming the option and the bad value (malformed or unknown id, bad number).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = scenario_from_options(net, ["supplier:S_A"], ["supplier:S_B1=0.5"], days=100)
+    >>> dict(s.capacity), dict(s.days)
+    ({'supplier:S_B1': 0.5}, {'supplier:S_A': 100.0})
+    """
+    problems = []
+
+    def check_id(option, value, typed) -> bool:
+        problem = _typed_problem(typed) or _unknown_message(network, typed)
+        if problem:
+            problems.append(f"{option} {value!r}: {problem}")
+        return problem is None
+
+    fail = list(fail)
+    for typed in fail:
+        check_id("--fail", typed, typed)
+    factors = {}
+    for item in capacity:
+        typed, sep, text = str(item).rpartition("=")
+        if not sep or not typed:
+            problems.append(f"--capacity {item!r}: write kind:id=factor, e.g. "
+                            f"supplier:S09=0.5")
+            continue
+        if not check_id("--capacity", item, typed):
+            continue
+        try:
+            factor = float(text)
+        except ValueError:
+            factor = math.nan
+        if not 0.0 <= factor <= 1.0:
+            problems.append(f"--capacity {item!r}: the factor must be a number in [0, 1], "
+                            f"got {text!r}")
+            continue
+        factors[typed] = factor
+    if days is not None and not (_is_number(days) and math.isfinite(days) and days > 0):
+        problems.append(f"--days {days!r}: must be a finite number of days > 0")
+    if not (_is_number(horizon_days) and math.isfinite(horizon_days) and horizon_days > 0):
+        problems.append(f"--horizon-days {horizon_days!r}: must be a finite number of days > 0")
+    if days is not None and not fail:
+        problems.append("--days given without --fail: it sets how long the failed points "
+                        "stay down")
+    if problems:
+        raise UsageError("; ".join(problems))
+    unique = list(dict.fromkeys(fail))
+    return Scenario(name=name, fail=tuple(unique), capacity=factors,
+                    days={} if days is None else {x: float(days) for x in unique},
+                    horizon_days=horizon_days)

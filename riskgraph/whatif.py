@@ -1,0 +1,404 @@
+"""What-if runs: scripted disruptions, their effect and their time to impact (DESIGN §4.6).
+
+A batch of :class:`~riskgraph.scenario.Scenario` objects is run in two passes over the
+compiled network, which is shared and never changed:
+
+* **State while the failures last** (before stock is drawn down): one call of
+  :func:`~riskgraph.propagation.available` and one of :func:`~riskgraph.propagation.supply`
+  for the whole batch (baseline as an extra column), failed points at capacity 0 and
+  throttled points at their factor. This gives ``up`` (§3.1) and ``supply_fraction`` (§3.2,
+  relative to the baseline).
+* **Time** (§3.3, exact): each failed point is down on ``[0, d)``; down sets travel through
+  the graph as interval sets (:mod:`riskgraph.intervals`): a node is down on the union of
+  its own window and its requirement groups' down sets; a k-of-n group is down on the days
+  when fewer than k members are up; a component's ``stock_days`` s turns each interval
+  ``[a, b)`` of its down set into ``[a + s, b)`` as seen downstream. Only nodes downstream
+  of a failed point are visited. A capability's down set is its platform's, clipped to the
+  horizon.
+
+A ``capacity`` factor of exactly 0 for a point not in ``fail`` counts as a failure for the
+whole horizon; factors above 0 lower supply but never make anything "down". A point both in
+``fail`` and in ``capacity`` is at 0 while the failure lasts (the state reported by ``up``
+and ``supply_fraction``); its factor is kept for the record only.
+
+``up`` and ``supply_fraction`` describe day 0, with no stock drawn down: a capability can be
+not ``up`` and yet lose no day (its stock outlasts the outage). The time columns include
+stock; they say whether and when it is actually lost.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from riskgraph.errors import UsageError
+from riskgraph.intervals import clip, covered, delay, first, total
+from riskgraph.network import COMPONENT, SupplyNetwork
+from riskgraph.propagation import available, supply
+from riskgraph.scenario import Scenario, check_scenarios
+
+__all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios",
+           "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
+
+CAPABILITY_COLUMNS = ("scenario", "nation_id", "platform_id", "up", "supply_fraction",
+                      "loss_fraction", "baseline_supply_fraction", "time_to_impact_days",
+                      "days_lost")
+NATION_COLUMNS = ("scenario", "nation_id", "capabilities", "capabilities_lost", "share_lost",
+                  "capabilities_impacted", "mean_loss_fraction")
+EXPOSED_COLUMNS = ("scenario", "failure_point", "nation_id", "platform_id", "down_days",
+                   "time_to_impact_days", "time_to_survive_days", "exposed")
+
+
+@dataclass(frozen=True, eq=False)
+class WhatIfResult:
+    """The three tables of a what-if batch (scenarios stacked, in the order given).
+
+    Attributes
+    ----------
+    capabilities
+        Indexed by ``capability`` (typed id), one row per (scenario, capability):
+        ``scenario``; ``nation_id``; ``platform_id``; ``up`` (available while the failures
+        last, before stock is drawn down, §3.1); ``supply_fraction`` (a(c) / baseline
+        a(c) in the same state, §3.2; 0 where the baseline is 0); ``loss_fraction``
+        (1 − supply_fraction); ``baseline_supply_fraction`` (a(c) with nothing failed, below
+        1 where shares sum below 1); ``time_to_impact_days`` (first day the capability is
+        down within the horizon, stock drawn down; NaN if never); ``days_lost`` (days down
+        within the horizon).
+    nations
+        Indexed by ``nation`` (typed id), one row per (scenario, fielding nation):
+        ``capabilities`` fielded, ``capabilities_lost`` (not ``up``), ``share_lost``
+        (lost / fielded), ``capabilities_impacted`` (down on some day within the horizon,
+        stock included), ``mean_loss_fraction``.
+    exposed
+        Indexed by ``capability``, one row per (scenario, failed point, capability
+        downstream of it that is down within the horizon): ``failure_point``,
+        ``nation_id``, ``platform_id``, ``down_days`` (the point's outage: its ``days``, its
+        recovery_days, or the horizon for a capacity of 0), ``time_to_impact_days`` (the
+        capability's, in this scenario), ``time_to_survive_days`` (the capability's first
+        down day if this point *alone* were down for the whole horizon; NaN when the
+        capability survives it alone, e.g. it is dual-sourced, or stock outlasts the
+        horizon) and ``exposed`` (down_days > time_to_impact_days: the outage outlasts
+        what stock bridges in this scenario, Simchi-Levi's TTR > TTS; rows with
+        ``exposed`` true and no ``time_to_survive_days`` matter only in combination).
+    """
+
+    capabilities: pd.DataFrame
+    nations: pd.DataFrame
+    exposed: pd.DataFrame
+
+
+def run_scenario(network: SupplyNetwork, scenario: Scenario) -> WhatIfResult:
+    """Run one scenario; see :func:`run_scenarios`.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.scenario import Scenario
+    >>> net = load_network("tests/fixtures/worked")
+    >>> res = run_scenario(net, Scenario("S_B2 out", fail=["supplier:S_B2"]))
+    >>> res.capabilities[["up", "supply_fraction", "time_to_impact_days"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                          up  supply_fraction  time_to_impact_days
+    capability
+    capability:USA/P1   True              0.6                  NaN
+    capability:USA/P2   True              0.6                  NaN
+    """
+    return run_scenarios(network, [scenario])
+
+
+def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> WhatIfResult:
+    """Run a batch of scenarios over one network.
+
+    Parameters
+    ----------
+    network
+        The compiled supply network (not modified).
+    scenarios
+        :class:`~riskgraph.scenario.Scenario` objects with unique names, e.g. from
+        :func:`~riskgraph.scenario.read_scenarios`.
+
+    Returns
+    -------
+    WhatIfResult
+        Capability, nation and exposure tables, scenarios stacked in the order given.
+
+    Raises
+    ------
+    ScenarioError
+        When a scenario is invalid (every problem of the batch at once).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.scenario import Scenario
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = Scenario("S_A 100 days", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> res = run_scenarios(net, [s])
+    >>> res.exposed[["failure_point", "time_to_impact_days", "exposed"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                       failure_point  time_to_impact_days  exposed
+    capability
+    capability:USA/P1   supplier:S_A                  0.0     True
+    """
+    if isinstance(scenarios, Scenario):
+        scenarios = [scenarios]
+    scenarios = list(scenarios)
+    check_scenarios(network, scenarios)
+    c = network.compiled
+    index = c.index
+    batch = len(scenarios)
+
+    capacity = np.ones((c.n, batch + 1))  # column 0: the baseline
+    failed = np.zeros((c.n, batch + 1), dtype=bool)
+    outages: list[dict[int, float]] = []  # per scenario: failed index -> days down
+    for j, s in enumerate(scenarios, start=1):
+        out: dict[int, float] = {}
+        for typed, factor in s.capacity.items():
+            capacity[index[typed], j] = factor
+            if factor == 0.0:
+                out[index[typed]] = s.horizon_days
+        for typed in s.fail:
+            v = index[typed]
+            out[v] = float(s.days.get(typed, c.recovery_days[v]))
+        for v in out:
+            capacity[v, j] = 0.0
+            failed[v, j] = True
+        outages.append(out)
+
+    a = supply(c, capacity)
+    up = available(c, failed)
+    caps = c.capabilities
+    base = a[caps, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(base[:, None] > 0, a[caps, 1:] / base[:, None], 0.0)
+    frac = np.clip(frac, 0.0, 1.0)
+
+    lists = _Lists(c)
+    info = network.capabilities.reindex(c.ids[caps])
+    frames, exposed = [], []
+    for j, s in enumerate(scenarios):
+        down = _down_sets(lists, outages[j], s.horizon_days)
+        cap_sets = [down.get(int(v), []) for v in caps]
+        tti = np.array([first(d) for d in cap_sets])
+        df = pd.DataFrame(
+            {
+                "scenario": s.name,
+                "nation_id": info["nation_id"].to_numpy(),
+                "platform_id": info["platform_id"].to_numpy(),
+                "up": up[caps, j + 1],
+                "supply_fraction": frac[:, j],
+                "loss_fraction": 1.0 - frac[:, j],
+                "baseline_supply_fraction": base,
+                "time_to_impact_days": tti,
+                "days_lost": np.array([total(d) for d in cap_sets], dtype=float),
+            },
+            index=pd.Index(c.ids[caps], name="capability"),
+        )
+        df = df.sort_values(["nation_id", "platform_id"], kind="stable")
+        frames.append(df)
+        exposed.append(_exposed(c, lists, s, outages[j], df))
+
+    capabilities = _stack(frames, CAPABILITY_COLUMNS, "capability")
+    return WhatIfResult(capabilities=capabilities, nations=_nations(capabilities),
+                        exposed=_stack(exposed, EXPOSED_COLUMNS, "capability"))
+
+
+def compare_scenarios(result: WhatIfResult, *,
+                      metrics: Sequence[str] = ("up", "loss_fraction", "time_to_impact_days",
+                                                "days_lost")) -> pd.DataFrame:
+    """Scenarios side by side: one row per capability, one column group per scenario.
+
+    Parameters
+    ----------
+    result
+        From :func:`run_scenarios`.
+    metrics
+        Columns of ``result.capabilities`` to line up.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``capability``: ``nation_id``, ``platform_id``, then for each scenario
+        (in run order) the columns ``<metric>[<scenario name>]``.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.scenario import Scenario
+    >>> net = load_network("tests/fixtures/worked")
+    >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"]),
+    ...                           Scenario("B2", fail=["supplier:S_B2"])])
+    >>> compare_scenarios(res, metrics=["loss_fraction"])  # doctest: +NORMALIZE_WHITESPACE
+                      nation_id platform_id  loss_fraction[A]  loss_fraction[B2]
+    capability
+    capability:USA/P1       USA          P1               1.0                0.4
+    capability:USA/P2       USA          P2               0.0                0.4
+    """
+    caps = result.capabilities
+    unknown = [m for m in metrics if m not in caps.columns or m in ("scenario", "nation_id",
+                                                                    "platform_id")]
+    if unknown:
+        valid = [m for m in CAPABILITY_COLUMNS if m not in ("scenario", "nation_id",
+                                                            "platform_id")]
+        raise UsageError(f"unknown metric(s) {', '.join(map(repr, unknown))}; valid: "
+                         f"{', '.join(valid)}")
+    names = list(dict.fromkeys(caps["scenario"]))
+    keys = caps[["nation_id", "platform_id"]]
+    out = keys[~keys.index.duplicated()].copy()
+    for name in names:
+        sub = caps[caps["scenario"] == name]
+        for m in metrics:
+            out[f"{m}[{name}]"] = sub[m].reindex(out.index)
+    return out
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+class _Lists:
+    """The compiled arrays the interval pass reads, as Python lists (fast scalar access).
+
+    Built once per batch; ``succ_ptr``/``succ`` is the forward adjacency (node -> the nodes
+    that list it in one of their groups).
+    """
+
+    def __init__(self, c):
+        self.group_ptr = c.group_ptr.tolist()
+        self.member_ptr = c.member_ptr.tolist()
+        self.member = c.member.tolist()
+        self.group_k = c.group_k.tolist()
+        self.stock = np.where(c.kind == COMPONENT, c.stock_days, 0.0).tolist()
+        src = c.member.astype(np.int64)
+        dst = c.group_node[c.member_group].astype(np.int64)
+        key = np.unique(src * c.n + dst)
+        src, dst = key // c.n, key % c.n
+        self.succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=c.n))].astype(np.int64)
+        self.succ = dst
+        self.succ_list = dst.tolist()
+        self.succ_ptr_list = self.succ_ptr.tolist()
+        self.n = c.n
+
+
+def _down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
+    """Down sets (as seen downstream, clipped to the horizon) of every node that has one.
+
+    Nodes are visited in index (= topological) order from a heap seeded with the failed
+    points, so each node is computed once, after all its inputs, and only nodes that a
+    non-empty down set reaches are touched.
+    """
+    own = {v: clip([(0.0, d)], horizon) for v, d in outage.items()}
+    heap = list(own)
+    heapq.heapify(heap)
+    queued = set(heap)
+    down: dict[int, list] = {}
+    group_ptr, member_ptr, member, group_k = g.group_ptr, g.member_ptr, g.member, g.group_k
+    succ_ptr, succ = g.succ_ptr_list, g.succ_list
+    while heap:
+        v = heapq.heappop(heap)
+        parts = [own[v]] if own.get(v) else []
+        for grp in range(group_ptr[v], group_ptr[v + 1]):
+            lo, hi = member_ptr[grp], member_ptr[grp + 1]
+            sets = [down[m] for m in member[lo:hi] if m in down]
+            if not sets:
+                continue
+            need = hi - lo - group_k[grp] + 1
+            gset = sets[0] if need == 1 and len(sets) == 1 else \
+                covered(sets, need, horizon=horizon)
+            if gset:
+                parts.append(gset)
+        d = parts[0] if len(parts) == 1 else covered(parts, 1)
+        if d and g.stock[v] > 0:
+            d = delay(d, g.stock[v])
+        if d:
+            down[v] = d
+            for w in succ[succ_ptr[v]:succ_ptr[v + 1]]:
+                if w not in queued:
+                    queued.add(w)
+                    heapq.heappush(heap, w)
+    return down
+
+
+def _reach(g: _Lists, start: int) -> np.ndarray:
+    """Boolean mask of the nodes downstream of ``start`` (itself included)."""
+    mark = np.zeros(g.n, dtype=bool)
+    mark[start] = True
+    frontier = np.array([start], dtype=np.int64)
+    while len(frontier):
+        nxt = np.concatenate([g.succ[g.succ_ptr[u]:g.succ_ptr[u + 1]] for u in frontier])
+        nxt = np.unique(nxt[~mark[nxt]])
+        mark[nxt] = True
+        frontier = nxt
+    return mark
+
+
+def _exposed(c, g: _Lists, s: Scenario, outage: dict[int, float], caps: pd.DataFrame
+             ) -> pd.DataFrame:
+    hit = caps[caps["time_to_impact_days"].notna()]
+    if hit.empty or not outage:
+        return pd.DataFrame(columns=list(EXPOSED_COLUMNS))
+    hit_idx = np.array([c.index[v] for v in hit.index])
+    order = [c.index[x] for x in s.fail] + [v for v in outage if c.ids[v] not in s.fail]
+    rows = []
+    for x in order:
+        reach = _reach(g, x)[hit_idx]
+        sub = hit[reach]
+        days = outage[x]
+        alone = _down_sets(g, {x: s.horizon_days}, s.horizon_days)
+        survive = [first(alone.get(int(v), [])) for v in hit_idx[reach]]
+        rows.append(pd.DataFrame(
+            {
+                "scenario": s.name,
+                "failure_point": c.ids[x],
+                "nation_id": sub["nation_id"],
+                "platform_id": sub["platform_id"],
+                "down_days": float(days),
+                "time_to_impact_days": sub["time_to_impact_days"],
+                "time_to_survive_days": np.asarray(survive, dtype=float),
+                "exposed": days > sub["time_to_impact_days"],
+            },
+            index=sub.index,
+        ))
+    return pd.concat(rows) if rows else pd.DataFrame(columns=list(EXPOSED_COLUMNS))
+
+
+_DTYPES = {
+    "scenario": object, "nation_id": object, "platform_id": object, "failure_point": object,
+    "up": bool, "exposed": bool, "capabilities": np.int64, "capabilities_lost": np.int64,
+    "capabilities_impacted": np.int64,
+}
+
+
+def _stack(frames: list[pd.DataFrame], columns: Sequence[str], index: str) -> pd.DataFrame:
+    frames = [f for f in frames if len(f)]
+    if frames:
+        df = pd.concat(frames)
+    else:
+        df = pd.DataFrame(columns=list(columns))
+    df = df[list(columns)]
+    df = df.astype({col: _DTYPES.get(col, np.float64) for col in columns})
+    df.index.name = index
+    return df
+
+
+def _nations(caps: pd.DataFrame) -> pd.DataFrame:
+    if caps.empty:
+        return _stack([], NATION_COLUMNS, "nation")
+    df = caps.assign(lost=~caps["up"], impacted=caps["time_to_impact_days"].notna())
+    scen_order = {name: i for i, name in enumerate(dict.fromkeys(caps["scenario"]))}
+    g = df.groupby(["scenario", "nation_id"], sort=False)
+    out = pd.DataFrame({
+        "capabilities": g.size(),
+        "capabilities_lost": g["lost"].sum(),
+        "capabilities_impacted": g["impacted"].sum(),
+        "mean_loss_fraction": g["loss_fraction"].mean(),
+    }).reset_index()
+    out["share_lost"] = out["capabilities_lost"] / out["capabilities"]
+    out["_order"] = out["scenario"].map(scen_order)
+    out = out.sort_values(["_order", "nation_id"], kind="stable")
+    out.index = pd.Index(["nation:" + n for n in out["nation_id"]], name="nation")
+    return _stack([out], NATION_COLUMNS, "nation")
+
