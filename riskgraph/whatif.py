@@ -45,8 +45,8 @@ __all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios",
            "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
 
 CAPABILITY_COLUMNS = ("scenario", "nation_id", "platform_id", "up", "supply_fraction",
-                      "loss_fraction", "baseline_supply_fraction", "time_to_impact_days",
-                      "days_lost")
+                      "loss_fraction", "time_to_impact_days", "days_lost",
+                      "baseline_supply_fraction")
 NATION_COLUMNS = ("scenario", "nation_id", "capabilities", "capabilities_lost", "share_lost",
                   "capabilities_impacted", "mean_loss_fraction")
 EXPOSED_COLUMNS = ("scenario", "failure_point", "nation_id", "platform_id", "down_days",

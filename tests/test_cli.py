@@ -115,3 +115,46 @@ def test_missing_package_exits_3(cmd, tmp_path):
     res = run(cmd, tmp_path / "nope")
     assert res.returncode == 3
     assert "no such folder" in res.stderr
+
+
+WHATIF_COLUMNS = ["scenario", "nation_id", "platform_id", "up", "supply_fraction",
+                  "loss_fraction", "time_to_impact_days", "days_lost"]
+
+
+def test_whatif_ad_hoc_worked_example(tmp_path):
+    res = run("whatif", WORKED, "--fail", "supplier:S_A", "--days", "100",
+              "--capacity", "supplier:S_B1=0.5", "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    caps = pd.read_csv(tmp_path / "out" / "whatif_capabilities.csv")
+    assert list(caps.columns[:len(WHATIF_COLUMNS)]) == WHATIF_COLUMNS
+    row = caps.set_index("platform_id")
+    assert not row.loc["P1", "up"] and row.loc["P1", "time_to_impact_days"] == 0
+    assert row.loc["P1", "days_lost"] == 100
+    # B at 0.6 * 0.5 + 0.6 = 0.9 of demand
+    assert row.loc["P2", "supply_fraction"] == pytest.approx(0.9)
+    for name in ("whatif_nations.csv", "whatif_exposed.csv", "manifest.json"):
+        assert (tmp_path / "out" / name).exists()
+
+
+def test_whatif_scenario_library_with_compare(tmp_path):
+    res = run("whatif", SAMPLE, "--scenarios", SAMPLE / "scenarios.toml", "--compare",
+              "--out", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    caps = pd.read_csv(tmp_path / "out" / "whatif_capabilities.csv")
+    assert caps["scenario"].nunique() >= 6
+    wide = pd.read_csv(tmp_path / "out" / "whatif_compare.csv")
+    assert len(wide) == caps.groupby(["nation_id", "platform_id"]).ngroups
+
+
+def test_whatif_bad_input(tmp_path):
+    res = run("whatif", WORKED, "--fail", "supplier:NOPE", "--out", tmp_path / "out")
+    assert res.returncode == 2 and "NOPE" in res.stderr
+    assert not (tmp_path / "out").exists()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[scenario]]\nname = "x"\nfail = ["supplier:S_A"]\ncapacity = '
+                   '{ "supplier:S_B1" = 1.5 }\n')
+    res = run("whatif", WORKED, "--scenarios", bad, "--out", tmp_path / "out")
+    assert res.returncode == 3
+    assert "bad.toml" in res.stderr and "capacity" in res.stderr
+    assert not (tmp_path / "out").exists()
+    assert run("whatif", WORKED, "--out", tmp_path / "out").returncode == 2
