@@ -79,6 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--compare", action="store_true",
                    help="also write whatif_compare.csv: the scenarios side by side")
     p.set_defaults(run=_cmd_whatif)
+
+    p = sub.add_parser("generate", help="write a synthetic data package for benchmarks")
+    p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSVs to")
+    p.set_defaults(run=_cmd_generate)
     return parser
 
 
@@ -211,6 +217,19 @@ def _whatif_summary(result, scenarios) -> str:
             lines.append(f"    {row.nation_id}/{row.platform_id}: down from day "
                          f"{row.time_to_impact_days:g} for {row.days_lost:g} days")
     return "\n".join(lines)
+
+
+def _cmd_generate(args) -> int:
+    from pathlib import Path
+
+    from riskgraph.synthetic import generate_package
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():
+        raise _Usage(f"{out} exists and is not a data package: choose an empty folder")
+    generate_package(out, nodes=args.nodes, seed=args.seed)
+    print(f"wrote a synthetic package of about {args.nodes:,} nodes (seed {args.seed}) to {out}")
+    return EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:
