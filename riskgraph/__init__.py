@@ -6,15 +6,40 @@ The data flow reads left to right, once::
                -> analyses (DataFrames) -> figures / CSV exports / dashboard
 """
 
+from riskgraph.analysis import StructuralAnalysis, structural_analysis
+from riskgraph.centrality import centrality
+from riskgraph.concentration import concentration
 from riskgraph.errors import RiskgraphError, UsageError, ValidationError
+from riskgraph.exposure import alliance_survivability, nation_exposure
 from riskgraph.network import SupplyNetwork, build_network, load_network, node_id, split_node_id
-from riskgraph.package import DataPackage, read_package
+from riskgraph.package import DataPackage, read_package, write_package
+from riskgraph.register import RegisterWeights, risk_register
+from riskgraph.scenario import Scenario, read_scenarios
 from riskgraph.schema import TABLES, Defaults
+from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
 from riskgraph.validation import Issue, ValidationReport, validate_package
+from riskgraph.whatif import compare_scenarios, run_scenario, run_scenarios
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "RegisterWeights",
+    "Scenario",
+    "StructuralAnalysis",
+    "alliance_survivability",
+    "blast_radius",
+    "centrality",
+    "compare_scenarios",
+    "concentration",
+    "critical_pairs",
+    "nation_exposure",
+    "read_scenarios",
+    "risk_register",
+    "run_scenario",
+    "run_scenarios",
+    "single_points_of_failure",
+    "structural_analysis",
+    "write_package",
     "DataPackage",
     "Defaults",
     "Issue",
