@@ -69,13 +69,29 @@ def _node_crit(c, v: int, crit: list, is_fp: np.ndarray, failed: int = -1):
     return frozenset(own).union(*parts)
 
 
-def crit_sets(network: SupplyNetwork) -> list[frozenset]:
-    """crit(v) of every node, as frozensets of compiled indices (in compiled order)."""
+def crit_sets(network: SupplyNetwork, *, capabilities_only: bool = False) -> list:
+    """crit(v) of every node, as frozensets of compiled indices (in compiled order).
+
+    With ``capabilities_only`` the sets of other nodes are released as soon as their last
+    consumer has been computed (they come back as None): memory then peaks at the widest
+    topological frontier instead of holding every set at once.
+    """
     c = network.compiled
     is_fp = c.kind != CAPABILITY
     crit: list = [DEAD] * c.n
+    if not capabilities_only:
+        for v in range(c.n):
+            crit[v] = _node_crit(c, v, crit, is_fp)
+        return crit
+    remaining = np.bincount(c.member, minlength=c.n)
+    keep = c.kind == CAPABILITY
     for v in range(c.n):
         crit[v] = _node_crit(c, v, crit, is_fp)
+        members = c.member[c.member_ptr[c.group_ptr[v]]:c.member_ptr[c.group_ptr[v + 1]]]
+        for m in members.tolist():
+            remaining[m] -= 1
+            if remaining[m] == 0 and not keep[m]:
+                crit[m] = None
     return crit
 
 
@@ -111,7 +127,7 @@ def single_points_of_failure(network: SupplyNetwork) -> pd.DataFrame:
     ['component:B', 'component:P2']
     """
     c = network.compiled
-    crit = crit_sets(network)
+    crit = crit_sets(network, capabilities_only=True)
     caps = network.capabilities
     nodes = network.nodes
     rows = []
