@@ -560,8 +560,8 @@ def _unique_keys(table: Table, df: pd.DataFrame, lines: np.ndarray,
 
 
 def _references(tables: dict, raws: dict, report: ValidationReport) -> None:
-    keys = {name: set(df.index.dropna()) for name, df in tables.items() if name in
-            ("nations", "suppliers", "components")}
+    keys = {name: pd.Index(df.index.dropna().unique()) for name, df in tables.items()
+            if name in ("nations", "suppliers", "components")}
     for name, df in tables.items():
         table = TABLES[name]
         lines = raws[name].lines
@@ -571,10 +571,13 @@ def _references(tables: dict, raws: dict, report: ValidationReport) -> None:
             values = df[col.name] if col.name in df.columns else df.index.to_series()
             values = values.reset_index(drop=True)
             present = values.notna().to_numpy()
-            known = values.isin(keys[col.ref]).to_numpy()
+            known = keys[col.ref].get_indexer(values) >= 0
+            choices = None
             for i in np.flatnonzero(present & ~known):
                 v = values.iat[i]
-                hint = _suggest(v, keys[col.ref])
+                if choices is None:
+                    choices = set(keys[col.ref]) if len(keys[col.ref]) <= 20000 else ()
+                hint = _suggest(v, choices) if choices else ""
                 report.add("error", "dangling-reference", table.filename,
                            f"{col.name} {_show(v)} is not in {col.ref}.csv{hint}",
                            line=int(lines[i]), column=col.name, value=v)
