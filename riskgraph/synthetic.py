@@ -1,10 +1,30 @@
 """Synthetic data packages of any size, for benchmarks and scale tests.
 
-:func:`generate_package` writes a valid package of about ``nodes`` nodes with a realistic
-shape: 6–10 component tiers (platforms at the top, materials at the bottom), 40 nations of
-all four alignments, power-law reuse of suppliers and of parts and materials (a few are
-used everywhere), substitute groups, ``min_sources`` > 1, stock buffers, sole sources and
-raw materials concentrated in adversary nations. The same seed gives the same files.
+:func:`generate_package` writes a valid package of about ``nodes`` nodes with the shape of
+a real allied defence supply base:
+
+* 40 nations of all four alignments (:data:`NATIONS`), with alliance tags;
+* 6–10 component tiers: platforms at the top, then systems, parts and, at the bottom,
+  raw materials; tier sizes grow geometrically downwards (a platform needs a few dozen
+  systems, each of those a few parts, ...);
+* *local* bills of materials — a parent draws most children from its own neighbourhood of
+  the tier below, so every platform has its own deep tree of a few hundred components —
+  plus *power-law reuse* of common parts and of materials (a few are used almost
+  everywhere), and BOM edges that skip a tier; every component is used by some parent;
+* suppliers with power-law reuse (a few large firms supply many items), mostly in member
+  and partner nations, some foreign-owned; materials mined and refined mainly in
+  adversary and neutral nations (*adversary-concentrated* raw materials, the top source
+  holding most of the share);
+* sole sources (platforms from one prime contractor; a share of parts and materials from
+  a single supplier), dual and multiple sourcing, ``min_sources`` = 2 on some items with
+  three or more sources, substitute groups in BOMs, in-house items (BOM only), and stock
+  buffers (``stock_days``) on about a third of the components;
+* fielding: each platform operated by 1–15 member or partner nations (a few platforms
+  by many).
+
+Probabilities are left to the defaults of DESIGN §2, so Monte Carlo runs on a synthetic
+package see the alignment-based nation risks. The same ``nodes`` and ``seed`` give
+byte-identical files (whatever PYTHONHASHSEED).
 """
 
 from __future__ import annotations
@@ -36,13 +56,46 @@ NATIONS = (
     ("IRN", "Iran", "adversary"), ("PRK", "North Korea", "adversary"),
 )
 
+#: Nodes of the package per platform (sets the platform count, hence each platform's tree).
+_NODES_PER_PLATFORM = 120
+#: Systems per platform, and the target fan-out (distinct children) of every BOM parent.
+_SYSTEMS_PER_PLATFORM = 6
+#: Chance that a BOM child comes from another platform's programme (a shared design).
+_CROSS = 0.05
+#: Chance that a child in the lowest part tiers is a common (power-law reused) part.
+_COMMON = 0.1
+#: Share of components that are materials (bottom tier).
+_MATERIAL_SHARE = 0.05
 
-def _zipf_choice(rng: np.random.Generator, n: int, size: int, exponent: float = 1.1
-                 ) -> np.ndarray:
-    """Indices in [0, n) drawn with power-law weights (index 0 the most popular)."""
-    w = 1.0 / np.arange(1, n + 1) ** exponent
-    perm = rng.permutation(n)  # popularity not tied to id order
-    return perm[rng.choice(n, size=size, p=w / w.sum())]
+
+def _power_law(rng: np.random.Generator, n: int, size: int, exponent: float) -> np.ndarray:
+    """Indices in [0, n) with power-law popularity (the most popular not tied to id order).
+
+    Draws by inverting the cumulative weights, so the cost is O(size log n).
+    """
+    w = np.cumsum(1.0 / np.arange(1, n + 1) ** exponent)
+    perm = rng.permutation(n)
+    return perm[np.minimum(np.searchsorted(w, rng.random(size) * w[-1], side="right"), n - 1)]
+
+
+def _tier_sizes(n_plat: int, n_comp: int, n_tiers: int) -> np.ndarray:
+    """Platforms, geometrically growing middle tiers, and a materials tier."""
+    n_mat = max(10, int(round(_MATERIAL_SHARE * n_comp)))
+    middle = max(n_tiers - 2, 1) * 2
+    rest = max(n_comp - n_plat - n_mat, middle)
+    m = n_tiers - 2
+    # ratio r with n_sys * (1 + r + ... + r^(m-1)) = rest, n_sys = systems tier size
+    n_sys = min(n_plat * _SYSTEMS_PER_PLATFORM, rest // m)
+    lo, hi = 1.0, 10.0
+    for _ in range(100):
+        r = (lo + hi) / 2
+        if n_sys * (r ** m - 1) / (r - 1) > rest:
+            hi = r
+        else:
+            lo = r
+    sizes = np.maximum(2, np.floor(n_sys * lo ** np.arange(m))).astype(np.int64)
+    sizes[-1] += rest - sizes.sum()
+    return np.r_[n_plat, sizes, n_mat].astype(np.int64)
 
 
 def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
@@ -58,135 +111,188 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     seed
         Random seed; the same seed and size give byte-identical files.
 
+    Returns
+    -------
+    pathlib.Path
+        ``out_dir``.
+
     Examples
     --------
     >>> import tempfile, riskgraph
     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = generate_package(d, nodes=500, seed=1)
     ...     net = riskgraph.load_network(d)
-    >>> 400 < net.compiled.n < 600
+    >>> 450 < net.compiled.n < 550
     True
     """
     from riskgraph.errors import UsageError
 
-    if not isinstance(nodes, (int, np.integer)) or nodes < 200:
+    if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 200:
         raise UsageError(f"--nodes must be a whole number >= 200, got {nodes!r}")
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
     nat = pd.DataFrame(NATIONS, columns=["nation_id", "name", "alignment"])
     align = nat["alignment"].to_numpy()
-    friendly = np.flatnonzero(np.isin(align, ["member", "partner"]))
+    nat_ids = nat["nation_id"].to_numpy()
     members = np.flatnonzero(align == "member")
+    friendly = np.flatnonzero(np.isin(align, ["member", "partner"]))
+    neutral = np.flatnonzero(align == "neutral")
     adversary = np.flatnonzero(align == "adversary")
-    nat["alliances"] = np.where(align == "member", "NATO", "")
+    five_eyes = {"USA", "GBR", "CAN", "AUS", "NZL"}
+    nat["alliances"] = [
+        ";".join(t for t, on in (("NATO", a == "member"), ("EU", a == "member" and n not in
+                                 {"USA", "GBR", "CAN", "TUR", "NOR"}), ("FVEY", n in five_eyes))
+                 if on)
+        for n, a in zip(nat_ids, align)]
 
-    budget = nodes - len(nat)
-    n_platforms = max(4, budget // 2500)
-    n_caps_est = n_platforms * 6
-    n_sup = max(20, int(0.28 * (budget - n_caps_est)))
-    n_comp = max(30, budget - n_caps_est - n_sup)
+    # -- sizes -------------------------------------------------------------------------
+    budget = int(nodes) - len(nat)
+    n_plat = max(4, budget // _NODES_PER_PLATFORM)
+    # operators per platform: 1-15 member/partner nations, a few platforms with many
+    n_ops = np.minimum(1 + rng.geometric(0.3, size=n_plat), 15)
+    n_ops[rng.random(n_plat) < 0.05] = 15
+    n_caps = int(n_ops.sum())
+    rest = budget - n_caps
+    n_sup = max(20, int(0.25 * rest))
+    n_comp = max(40, rest - n_sup)
     n_tiers = int(rng.integers(6, 11))  # component tiers, platforms = tier 0
-
-    # components per tier: platforms, then growing tiers, materials at the bottom
-    rest = n_comp - n_platforms
-    shape = np.linspace(1.0, 2.0, n_tiers - 1)
-    per_tier = np.maximum(2, np.floor(rest * shape / shape.sum())).astype(int)
-    per_tier[-1] += rest - per_tier.sum()
-    sizes = np.r_[n_platforms, per_tier]
+    sizes = _tier_sizes(n_plat, n_comp, n_tiers)
+    n_comp = int(sizes.sum())
+    starts = np.r_[0, np.cumsum(sizes)]
     tier = np.repeat(np.arange(n_tiers), sizes)
-    n_comp = len(tier)
     width = len(str(n_comp))
     comp_ids = np.array([f"C{t}-{i:0{width}d}" for i, t in enumerate(tier)], dtype=object)
     kind = np.where(tier == 0, "platform",
                     np.where(tier == n_tiers - 1, "material",
                              np.where(tier <= 2, "system", "part")))
-    starts = np.r_[0, np.cumsum(sizes)]
+    # position of each component along its tier, in [0, 1): BOM neighbourhoods
+    pos = (np.arange(n_comp) - starts[tier] + 0.5) / sizes[tier]
 
-    # BOM: every non-material needs 2-5 children from the next one or two tiers, with
-    # power-law reuse of popular parts and materials
-    parents, children, groups = [], [], []
+    # -- bill of materials -------------------------------------------------------------
+    par_l, ch_l = [], []
     for t in range(n_tiers - 1):
         lo, hi = starts[t], starts[t + 1]
         n_par = hi - lo
-        k = rng.integers(2, 6, size=n_par)
+        ratio = sizes[t + 1] / n_par
+        base = max(2.0, 1.3 * ratio) if t + 1 < n_tiers - 1 else 2.0
+        k = np.maximum(1, rng.poisson(base, size=n_par))
         par = np.repeat(np.arange(lo, hi), k)
-        deeper = rng.random(len(par)) < 0.2
-        t_child = np.where(deeper & (t + 2 < n_tiers), t + 2, t + 1)
-        c_lo, c_hi = starts[t_child], starts[t_child + 1]
-        ch = c_lo + np.floor(rng.random(len(par)) ** 2.2 * (c_hi - c_lo)).astype(np.int64)
-        ch = np.minimum(ch, c_hi - 1)
-        parents.append(par)
-        children.append(ch)
-    par = np.concatenate(parents)
-    ch = np.concatenate(children)
-    bom = pd.DataFrame({"p": par, "c": ch}).drop_duplicates(ignore_index=True)
-    # substitute groups: about 8% of parents pair two of their children
+        target = np.full(len(par), t + 1)
+        skip = (rng.random(len(par)) < 0.1) & (t + 2 < n_tiers)
+        target[skip] = t + 2
+        c_lo, c_n = starts[target], sizes[target]
+        # a programme's own draw: a child from the parent's programme block of the
+        # target tier; now and then from another programme (shared designs)
+        prog = np.minimum((pos[par] * n_plat).astype(np.int64), n_plat - 1)
+        cross = (rng.random(len(par)) < _CROSS) & (target >= n_tiers - 3)
+        prog[cross] = rng.integers(0, n_plat, int(cross.sum()))
+        b_lo = prog * c_n // n_plat
+        b_n = np.maximum(1, (prog + 1) * c_n // n_plat - b_lo)
+        child = c_lo + np.minimum(b_lo + (rng.random(len(par)) * b_n).astype(np.int64),
+                                  c_n - 1)
+        # common parts (bottom two part tiers) and every material: power-law reuse
+        is_mat = target == n_tiers - 1
+        common = ~is_mat & (target >= n_tiers - 3) & (rng.random(len(par)) < _COMMON)
+        for mask, expo in ((is_mat, 1.0), (common, 0.9)):
+            for tt in np.unique(target[mask]):
+                sel = np.flatnonzero(mask & (target == tt))
+                child[sel] = starts[tt] + _power_law(rng, int(sizes[tt]), len(sel), expo)
+        par_l.append(par)
+        ch_l.append(child)
+        # every component of the next tier gets at least one parent (the nearest one)
+        used = np.zeros(sizes[t + 1], dtype=bool)
+        used[child[target == t + 1] - starts[t + 1]] = True
+        orphans = starts[t + 1] + np.flatnonzero(~used)
+        near = lo + np.minimum((pos[orphans] * n_par).astype(np.int64), n_par - 1)
+        par_l.append(near)
+        ch_l.append(orphans)
+    bom = pd.DataFrame({"p": np.concatenate(par_l), "c": np.concatenate(ch_l)})
+    bom = bom.drop_duplicates(ignore_index=True).sort_values(["p", "c"], ignore_index=True)
+    # substitute groups: about 10% of parents with 3+ children pair their first two
     bom["substitute_group"] = ""
-    first = bom.groupby("p").head(2)
-    chosen = first["p"].isin(np.flatnonzero(rng.random(n_comp) < 0.08))
-    pair_rows = first.index[chosen]
-    counts = bom.loc[pair_rows].groupby("p").size()
-    ok = bom.loc[pair_rows, "p"].map(counts) == 2
-    bom.loc[pair_rows[ok.to_numpy()], "substitute_group"] = "alt"
-    bom["quantity"] = rng.integers(1, 5, size=len(bom))
+    n_children = bom.groupby("p")["c"].transform("size").to_numpy()
+    rank_in_parent = bom.groupby("p").cumcount().to_numpy()
+    pick = rng.random(n_comp) < 0.10
+    subst = pick[bom["p"].to_numpy()] & (n_children >= 3) & (rank_in_parent < 2)
+    bom.loc[subst, "substitute_group"] = "alt"
+    bom["quantity"] = rng.integers(1, 9, size=len(bom))
 
-    # suppliers: nations weighted to members, a material-mining share in adversary /
-    # neutral nations; owners sometimes foreign
-    sup_nation = np.where(rng.random(n_sup) < 0.75, rng.choice(friendly, n_sup),
-                          rng.integers(0, len(nat), n_sup))
-    miner = rng.random(n_sup) < 0.25
-    sup_nation[miner] = np.where(rng.random(miner.sum()) < 0.5, rng.choice(adversary,
-                                                                           miner.sum()),
-                                 rng.integers(0, len(nat), miner.sum()))
-    owner = np.where(rng.random(n_sup) < 0.1, rng.choice(members, n_sup), sup_nation)
+    # -- suppliers ---------------------------------------------------------------------
+    # makers (systems, parts, platforms) mostly in member/partner nations; miners and
+    # refiners of materials mostly in adversary and neutral nations
+    n_min = max(5, int(round(0.15 * n_sup)))
+    n_mak = n_sup - n_min
+    mak_nation = np.where(rng.random(n_mak) < 0.85,
+                          friendly[_power_law(rng, len(friendly), n_mak, 0.8)],
+                          np.r_[neutral, adversary][rng.integers(0, len(neutral)
+                                                                 + len(adversary), n_mak)])
+    u = rng.random(n_min)
+    min_nation = np.where(u < 0.45, adversary[_power_law(rng, len(adversary), n_min, 1.5)],
+                          np.where(u < 0.8, neutral[rng.integers(0, len(neutral), n_min)],
+                                   friendly[rng.integers(0, len(friendly), n_min)]))
+    sup_nation = np.r_[mak_nation, min_nation]
+    is_miner = np.r_[np.zeros(n_mak, bool), np.ones(n_min, bool)]
+    order = rng.permutation(n_sup)  # miners not bunched at the end of the id range
+    sup_nation, is_miner = sup_nation[order], is_miner[order]
+    makers = np.flatnonzero(~is_miner)
+    miners = np.flatnonzero(is_miner)
+    foreign = rng.random(n_sup) < 0.1
+    owner = np.where(foreign, members[rng.integers(0, len(members), n_sup)], sup_nation)
     swidth = len(str(n_sup))
     sup = pd.DataFrame({
         "supplier_id": [f"S{i:0{swidth}d}" for i in range(n_sup)],
-        "name": [f"Supplier {i}" for i in range(n_sup)],
-        "nation_id": nat["nation_id"].to_numpy()[sup_nation],
-        "owner_nation_id": np.where(owner != sup_nation, nat["nation_id"].to_numpy()[owner], ""),
+        "name": [f"{'Mine' if m else 'Works'} {i}" for i, m in enumerate(is_miner)],
+        "nation_id": nat_ids[sup_nation],
+        "owner_nation_id": np.where(owner != sup_nation, nat_ids[owner], ""),
         "recovery_days": rng.choice([30, 60, 90, 180, 365], n_sup),
     })
-    miners = np.flatnonzero(miner)
-    makers = np.flatnonzero(~miner)
 
-    # sourcing: materials from miners, others from makers; 15% of systems/parts in-house
-    rows_c, rows_s, rows_share = [], [], []
+    # -- sourcing ----------------------------------------------------------------------
+    # heavily reused items are multi-sourced (3-5 sources); the long tail is dual or
+    # triple sourced, with some sole sources; platforms come from one prime contractor
     is_mat = kind == "material"
-    in_house = (~is_mat) & (tier > 0) & (rng.random(n_comp) < 0.15)
-    sourced = np.flatnonzero(~in_house & (tier > 0))
-    n_src = rng.choice([1, 1, 1, 2, 2, 3], size=len(sourced))
+    parents = np.bincount(bom["c"].to_numpy(), minlength=n_comp)
+    in_house = (tier > 0) & ~is_mat & (rng.random(n_comp) < 0.15)
+    sourced = np.flatnonzero(~in_house)
+    popular = parents[sourced] >= 10
+    n_src = np.where(popular, rng.integers(3, 6, len(sourced)),
+                     rng.choice([1, 2, 2, 2, 2, 3, 3, 3, 3, 4], len(sourced)))
+    n_src[tier[sourced] == 0] = 1
     comp_rep = np.repeat(sourced, n_src)
-    pool_is_miner = is_mat[comp_rep]
+    from_miner = is_mat[comp_rep]
     pick = np.empty(len(comp_rep), dtype=np.int64)
-    pick[pool_is_miner] = miners[_zipf_choice(rng, len(miners), int(pool_is_miner.sum()))]
-    pick[~pool_is_miner] = makers[_zipf_choice(rng, len(makers), int((~pool_is_miner).sum()))]
-    src = pd.DataFrame({"c": comp_rep, "s": pick}).drop_duplicates(ignore_index=True)
+    pick[from_miner] = miners[_power_law(rng, len(miners), int(from_miner.sum()), 1.0)]
+    pick[~from_miner] = makers[_power_law(rng, len(makers), int((~from_miner).sum()), 0.8)]
+    # a material's dominant (first) source is usually in an adversary nation
+    first_row = np.r_[True, comp_rep[1:] != comp_rep[:-1]]
+    adv_miners = miners[np.isin(sup_nation[miners], adversary)]
+    dom = np.flatnonzero(first_row & from_miner & (rng.random(len(comp_rep)) < 0.6))
+    if len(adv_miners):
+        pick[dom] = adv_miners[_power_law(rng, len(adv_miners), len(dom), 1.0)]
+    src = pd.DataFrame({"c": comp_rep, "s": pick, "first": first_row})
+    src = src.drop_duplicates(["c", "s"], ignore_index=True)
+    src = src.sort_values(["c", "first", "s"], ascending=[True, False, True],
+                          ignore_index=True)
+    first = ~src["c"].duplicated().to_numpy()
     n_rows = src.groupby("c")["s"].transform("size").to_numpy()
-    share = np.where(n_rows == 1, 1.0, np.round(rng.uniform(0.5, 0.9, len(src)), 2))
-    src["share"] = share
-    rows_c.append(src["c"])
-    rows_s.append(src["s"])
-    rows_share.append(src["share"])
-    # platforms: sourced from a prime contractor (sole source)
-    plat = np.flatnonzero(tier == 0)
-    rows_c.append(pd.Series(plat))
-    rows_s.append(pd.Series(makers[_zipf_choice(rng, len(makers), len(plat))]))
-    rows_share.append(pd.Series(np.ones(len(plat))))
-    sourcing = pd.DataFrame({"c": pd.concat(rows_c, ignore_index=True),
-                             "s": pd.concat(rows_s, ignore_index=True),
-                             "share": pd.concat(rows_share, ignore_index=True)})
-    sourcing = sourcing.drop_duplicates(["c", "s"], ignore_index=True)
+    # the first source dominates (0.6-0.95 of demand), the others cover 0.25-0.7 each:
+    # together they usually cover demand, now and then not (a baseline shortfall)
+    share = np.where(first, rng.uniform(0.6, 0.95, len(src)),
+                     rng.uniform(0.25, 0.7, len(src)))
+    share[n_rows == 1] = 1.0
+    src["share"] = np.round(share, 2)
+    src = src.drop(columns="first")
 
-    n_rows_c = sourcing.groupby("c").size().reindex(np.arange(n_comp)).fillna(0).astype(int)
-    min_sources = np.ones(n_comp, dtype=int)
-    multi = np.flatnonzero((n_rows_c.to_numpy() >= 3) & (rng.random(n_comp) < 0.5))
-    min_sources[multi] = 2
+    rows_per_comp = np.bincount(src["c"].to_numpy(), minlength=n_comp)
+    min_sources = np.ones(n_comp, dtype=np.int64)
+    min_sources[(rows_per_comp >= 3) & (rng.random(n_comp) < 0.2)] = 2
     stock = np.where(rng.random(n_comp) < 0.3, rng.choice([15, 30, 60, 90, 180], n_comp), 0)
+    stock[tier == 0] = 0
 
-    # every non-material needs inputs: those without sourcing keep their BOM
     comps = pd.DataFrame({
         "component_id": comp_ids,
         "name": [f"{k.title()} {i}" for i, k in enumerate(kind)],
@@ -195,13 +301,13 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
         "min_sources": min_sources,
     })
 
-    # fielding: each platform by 1-15 member/partner nations
-    n_op = np.minimum(rng.integers(1, 16, size=len(plat)), len(friendly))
+    # -- fielding ----------------------------------------------------------------------
+    plat = np.flatnonzero(tier == 0)
+    ops = [nat_ids[rng.choice(friendly, min(int(k), len(friendly)), replace=False)]
+           for k in n_ops]
     fielding = pd.DataFrame({
-        "nation_id": np.concatenate([nat["nation_id"].to_numpy()[rng.choice(friendly, k,
-                                                                           replace=False)]
-                                     for k in n_op]),
-        "platform_id": np.repeat(comp_ids[plat], n_op),
+        "nation_id": np.concatenate(ops),
+        "platform_id": np.repeat(comp_ids[plat], [len(o) for o in ops]),
     })
     fielding["quantity"] = rng.integers(4, 200, size=len(fielding))
 
@@ -215,9 +321,9 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
         "substitute_group": bom["substitute_group"],
     }))
     _write(out / "sourcing.csv", pd.DataFrame({
-        "component_id": comp_ids[sourcing["c"].to_numpy()],
-        "supplier_id": sup["supplier_id"].to_numpy()[sourcing["s"].to_numpy()],
-        "share": sourcing["share"],
+        "component_id": comp_ids[src["c"].to_numpy()],
+        "supplier_id": sup["supplier_id"].to_numpy()[src["s"].to_numpy()],
+        "share": src["share"],
         "source": "synthetic",
     }))
     _write(out / "fielding.csv", fielding)

@@ -1,0 +1,171 @@
+"""Synthetic packages: valid, deterministic, and shaped like a real supply base."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+
+from riskgraph import UsageError, load_network, read_package
+from riskgraph.montecarlo import _ancestors
+from riskgraph.synthetic import NATIONS, generate_package
+
+ROOT = Path(__file__).resolve().parents[1]
+FILES = ("nations.csv", "suppliers.csv", "components.csv", "bom.csv", "sourcing.csv",
+         "fielding.csv")
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in FILES}
+
+
+@pytest.fixture(scope="module")
+def pkg5k(tmp_path_factory) -> Path:
+    return generate_package(tmp_path_factory.mktemp("syn") / "pkg", nodes=5000, seed=3)
+
+
+@pytest.fixture(scope="module")
+def net5k(pkg5k):
+    return load_network(pkg5k)
+
+
+@pytest.mark.parametrize("nodes, seed", [(200, 0), (500, 1), (2000, 2), (5000, 3),
+                                         (20_000, 4)])
+def test_valid_and_about_the_size_asked(nodes, seed, tmp_path):
+    generate_package(tmp_path, nodes=nodes, seed=seed)
+    pkg = read_package(tmp_path)
+    assert not pkg.report.errors
+    assert not [w for w in pkg.report.warnings if "unmapped" in str(w)]
+    net = load_network(tmp_path)
+    assert abs(net.compiled.n - nodes) <= 0.1 * nodes
+
+
+def test_same_seed_same_bytes_other_seed_differs(tmp_path):
+    a = digest(generate_package(tmp_path / "a", nodes=3000, seed=11))
+    b = digest(generate_package(tmp_path / "b", nodes=3000, seed=11))
+    c = digest(generate_package(tmp_path / "c", nodes=3000, seed=12))
+    assert a == b
+    assert a != c
+
+
+def test_independent_of_pythonhashseed(tmp_path):
+    out = []
+    for hs in ("1", "999"):
+        folder = tmp_path / hs
+        code = ("from riskgraph.synthetic import generate_package; "
+                f"generate_package({str(folder)!r}, nodes=1000, seed=5)")
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
+                       env=dict(os.environ, PYTHONHASHSEED=hs))
+        out.append(digest(folder))
+    assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_six_to_ten_component_tiers(seed, tmp_path):
+    generate_package(tmp_path, nodes=1500, seed=seed)
+    pkg = read_package(tmp_path)
+    g = nx.DiGraph(zip(pkg.bom["parent_id"], pkg.bom["child_id"]))
+    tiers = nx.dag_longest_path_length(g) + 1  # platform ... material
+    assert 6 <= tiers <= 10
+    kinds = pkg.components["kind"]
+    top = set(pkg.bom["parent_id"]) - set(pkg.bom["child_id"])
+    assert set(kinds[list(top)]) == {"platform"}
+    leaves = set(pkg.bom["child_id"]) - set(pkg.bom["parent_id"])
+    assert set(kinds[list(leaves)]) <= {"material", "part"}
+
+
+def test_nations_and_alignments(net5k):
+    pkg = net5k.package
+    assert len(pkg.nations) == len(NATIONS) >= 30
+    assert set(pkg.nations["alignment"]) == {"member", "partner", "neutral", "adversary"}
+    assert pkg.nations.loc["USA", "alliances"].split(";") == ["NATO", "FVEY"]
+    # fielding only by member and partner nations, 1-15 operators per platform
+    ops = pkg.fielding.groupby("platform_id").size()
+    assert ops.min() >= 1 and ops.max() <= 15 and ops.max() >= 5
+    aligned = pkg.nations["alignment"].reindex(pkg.fielding["nation_id"])
+    assert set(aligned) <= {"member", "partner"}
+
+
+def test_power_law_reuse(net5k):
+    pkg = net5k.package
+    kinds = pkg.components["kind"]
+    parents = pkg.bom.groupby("child_id").size()
+    mats = parents[kinds.reindex(parents.index) == "material"]
+    assert mats.max() >= 10 * mats.median()  # a few materials used nearly everywhere
+    items = pkg.sourcing.groupby("supplier_id").size()
+    assert items.max() >= 8 * items.median()  # a few big suppliers, a long tail
+
+
+def test_sourcing_features(net5k):
+    pkg = net5k.package
+    comps = pkg.components
+    rows = pkg.sourcing.groupby("component_id").size()
+    non_platform = rows[comps["kind"].reindex(rows.index) != "platform"]
+    assert (non_platform == 1).mean() > 0.03  # sole sources below the primes
+    assert (rows >= 3).sum() > 0
+    assert (comps["min_sources"] > 1).sum() > 0
+    assert ((comps["min_sources"] > 1) <= (rows.reindex(comps.index).fillna(0) >= 3)).all()
+    assert (pkg.bom["substitute_group"].fillna("") != "").sum() > 0
+    assert 0.2 < (comps["stock_days"] > 0).mean() < 0.4
+    in_house = ~comps.index.isin(rows.index)
+    assert in_house.sum() > 0 and (comps.loc[in_house, "kind"] != "material").all()
+    # platforms: one prime contractor each
+    plat = comps.index[comps["kind"] == "platform"]
+    assert (rows.reindex(plat) == 1).all()
+    # some suppliers are foreign-owned
+    assert (pkg.suppliers["owner_nation_id"].fillna("") != "").sum() > 0
+
+
+def test_materials_concentrated_in_adversary_nations(net5k):
+    pkg = net5k.package
+    src = pkg.sourcing.join(pkg.suppliers["nation_id"], on="supplier_id")
+    src["alignment"] = pkg.nations["alignment"].reindex(src["nation_id"]).to_numpy()
+    kind = pkg.components["kind"].reindex(src["component_id"]).to_numpy()
+    mat = src[kind == "material"]
+    share = mat.groupby("alignment")["share"].sum() / mat["share"].sum()
+    assert share.get("adversary", 0) > 0.3
+    other = src[kind != "material"]
+    other_share = other.groupby("alignment")["share"].sum() / other["share"].sum()
+    assert other_share.get("adversary", 0) < 0.1
+    dominant = mat.sort_values("share", ascending=False).groupby("component_id").head(1)
+    assert (dominant["alignment"] == "adversary").mean() > 0.3
+
+
+def test_every_component_feeds_a_capability(net5k):
+    c = net5k.compiled
+    need = _ancestors(c, c.capabilities)
+    comps = c.kind == 2
+    assert need[comps].mean() > 0.97
+
+
+def test_platform_trees_are_local(net5k):
+    """A platform depends on a few hundred nodes, not on the whole network."""
+    c = net5k.compiled
+    plat = [c.index[f"component:{p}"] for p in
+            net5k.package.components.index[net5k.package.components["kind"] == "platform"]]
+    sizes = [int(_ancestors(c, np.array([p])).sum()) for p in plat[:10]]
+    assert max(sizes) < 0.3 * c.n
+
+
+@pytest.mark.parametrize("nodes, seed, match", [(199, 0, "nodes"), (1000.0, 0, "nodes"),
+                                                (True, 0, "nodes"), (1000, -1, "seed")])
+def test_bad_arguments(nodes, seed, match, tmp_path):
+    with pytest.raises(UsageError, match=match):
+        generate_package(tmp_path, nodes=nodes, seed=seed)
+    assert not any(tmp_path.iterdir())
+
+
+def test_csv_files_are_plain(pkg5k):
+    for name in FILES:
+        raw = (pkg5k / name).read_bytes()
+        assert not raw.startswith(b"\xef\xbb\xbf") and b"\r\n" not in raw
+        df = pd.read_csv(pkg5k / name, dtype=str, keep_default_na=False)
+        assert len(df) > 0
+    assert not list(pkg5k.glob(".*.tmp"))
