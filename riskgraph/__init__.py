@@ -11,6 +11,7 @@ from riskgraph.centrality import centrality
 from riskgraph.concentration import concentration
 from riskgraph.errors import RiskgraphError, UsageError, ValidationError
 from riskgraph.exposure import alliance_survivability, nation_exposure
+from riskgraph.montecarlo import MonteCarloResult, monte_carlo
 from riskgraph.network import SupplyNetwork, build_network, load_network, node_id, split_node_id
 from riskgraph.package import DataPackage, read_package, write_package
 from riskgraph.register import RegisterWeights, risk_register
@@ -23,6 +24,8 @@ from riskgraph.whatif import compare_scenarios, run_scenario, run_scenarios
 __version__ = "0.1.0"
 
 __all__ = [
+    "MonteCarloResult",
+    "monte_carlo",
     "RegisterWeights",
     "Scenario",
     "StructuralAnalysis",

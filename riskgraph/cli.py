@@ -80,6 +80,23 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write whatif_compare.csv: the scenarios side by side")
     p.set_defaults(run=_cmd_whatif)
 
+    p = sub.add_parser("montecarlo", help="random independent disruptions: probabilities of "
+                                          "loss and importance of failure points")
+    _add_package(p)
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for the CSV files and manifest.json (created if missing)")
+    p.add_argument("--trials", type=int, default=10_000, help="number of trials (default 10,000)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--points", nargs="+", default=None, metavar="ID",
+                   help="failure points to score for importance (default: the top ones by "
+                        "SPOF count and blast radius)")
+    p.add_argument("--max-points", type=int, default=20,
+                   help="how many points the default choice scores (default 20; 0 for none)")
+    p.add_argument("--scheduler", default=None, metavar="local|tcp://HOST:PORT",
+                   help="run the trial chunks on Dask (needs riskgraph[distributed])")
+    p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
+    p.set_defaults(run=_cmd_montecarlo)
+
     p = sub.add_parser("generate", help="write a synthetic data package for benchmarks")
     p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -217,6 +234,63 @@ def _whatif_summary(result, scenarios) -> str:
             lines.append(f"    {row.nation_id}/{row.platform_id}: down from day "
                          f"{row.time_to_impact_days:g} for {row.days_lost:g} days")
     return "\n".join(lines)
+
+
+class _ProgressBar:
+    """A one-line progress bar on stderr, redrawn per chunk (only on a terminal)."""
+
+    def __init__(self, label: str):
+        self.label = label
+        self.drawn = False
+
+    def __call__(self, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total) if total else width
+        sys.stderr.write(f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] "
+                         f"{done:,}/{total:,}")
+        sys.stderr.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        if self.drawn:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+def _cmd_montecarlo(args) -> int:
+    from riskgraph.export import write_outputs
+    from riskgraph.montecarlo import monte_carlo
+
+    if args.trials < 1:
+        raise _Usage("--trials must be at least 1")
+    if args.seed < 0:
+        raise _Usage("--seed must be >= 0")
+    if args.max_points < 0:
+        raise _Usage("--max-points must be >= 0")
+    net = _load(args)
+    bar = _ProgressBar("trials") if sys.stderr.isatty() and not args.no_progress else None
+    try:
+        result = monte_carlo(net, trials=args.trials, seed=args.seed, points=args.points,
+                             max_points=args.max_points, scheduler=args.scheduler,
+                             progress=bar)
+    finally:
+        if bar is not None:
+            bar.close()
+    tables = result.tables()
+    out = write_outputs(args.out, tables, command="montecarlo", package=net.package,
+                        parameters=result.parameters, seed=args.seed)
+    caps = result.capabilities.sort_values("p_unavailable", ascending=False)
+    print(f"{args.trials:,} trials, seed {args.seed}: mean P(capability unavailable) "
+          f"{caps['p_unavailable'].mean():.3f}")
+    for row in caps.head(5).itertuples():
+        print(f"    {row.nation_id}/{row.platform_id}: P(unavailable) {row.p_unavailable:.4f} "
+              f"[{row.ci_low:.4f}, {row.ci_high:.4f}]")
+    if len(result.ranking):
+        print("Most important failure points (sum of Birnbaum importance):")
+        for fp, row in result.ranking.head(5).iterrows():
+            print(f"    {fp}: {row['birnbaum_sum']:.3f}")
+    print(f"\nwrote {len(tables)} tables and manifest.json to {out}")
+    return EXIT_OK
 
 
 def _cmd_generate(args) -> int:

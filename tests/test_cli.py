@@ -158,3 +158,39 @@ def test_whatif_bad_input(tmp_path):
     assert "bad.toml" in res.stderr and "capacity" in res.stderr
     assert not (tmp_path / "out").exists()
     assert run("whatif", WORKED, "--out", tmp_path / "out").returncode == 2
+
+
+def test_montecarlo_writes_exports_and_is_reproducible(tmp_path):
+    for name in ("a", "b"):
+        res = run("montecarlo", WORKED, "--trials", "5000", "--seed", "7",
+                  "--out", tmp_path / name)
+        assert res.returncode == 0, res.stderr
+        assert "trials" in res.stdout
+        assert "\r" not in res.stderr  # no progress bar when stderr is not a terminal
+    caps = pd.read_csv(tmp_path / "a" / "mc_capabilities.csv")
+    assert list(caps.columns[:5]) == ["nation_id", "platform_id", "p_unavailable",
+                                      "ci_low", "ci_high"]
+    assert ((caps.ci_low <= caps.p_unavailable) & (caps.p_unavailable <= caps.ci_high)).all()
+    imp = pd.read_csv(tmp_path / "a" / "mc_importance.csv")
+    assert list(imp.columns[:5]) == ["failure_point", "nation_id", "platform_id", "birnbaum",
+                                     "raw"]
+    assert (tmp_path / "a" / "mc_nations.csv").exists()
+    manifest = json.loads((tmp_path / "a" / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["command"] == "montecarlo"
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    a.pop("manifest.json"), b.pop("manifest.json")
+    assert a == b
+
+
+def test_montecarlo_usage_errors(tmp_path):
+    assert run("montecarlo", WORKED, "--trials", "0", "--out", tmp_path / "o").returncode == 2
+    res = run("montecarlo", WORKED, "--points", "supplier:NOPE", "--out", tmp_path / "o")
+    assert res.returncode == 2 and "NOPE" in res.stderr
+    assert not (tmp_path / "o").exists()
+
+
+def test_generate_writes_a_valid_package(tmp_path):
+    res = run("generate", "--nodes", "600", "--seed", "3", "--out", tmp_path / "syn")
+    assert res.returncode == 0, res.stderr
+    assert run("validate", tmp_path / "syn").returncode == 0
+    assert run("generate", "--nodes", "5", "--out", tmp_path / "x").returncode == 2
