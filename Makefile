@@ -17,15 +17,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 venv: $(VENV)/.installed
 
+# Validate the sample, then serve the dashboard on http://127.0.0.1:8050 (Ctrl-C stops it).
 run: venv
 	$(BIN)/riskgraph validate $(SAMPLE)
-	$(BIN)/riskgraph summary $(SAMPLE)
+	$(BIN)/riskgraph dashboard $(SAMPLE)
 
 test: venv
 	$(BIN)/python -m pytest -q
 
 bench: venv
-	$(BIN)/python bench/bench_network.py
+	$(BIN)/python bench/bench_structural.py
+	$(BIN)/python bench/bench_montecarlo.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

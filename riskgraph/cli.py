@@ -97,6 +97,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     p.set_defaults(run=_cmd_montecarlo)
 
+    p = sub.add_parser("dashboard", help="start the planners' dashboard (http://127.0.0.1:8050)")
+    p.add_argument("package", nargs="*", help="package folder(s) to offer (default: the "
+                                              "bundled sample)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs --auth)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                   help="HTTP basic auth on every route (required off loopback)")
+    p.set_defaults(run=_cmd_dashboard)
+
     p = sub.add_parser("generate", help="write a synthetic data package for benchmarks")
     p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -291,6 +301,12 @@ def _cmd_montecarlo(args) -> int:
             print(f"    {fp}: {row['birnbaum_sum']:.3f}")
     print(f"\nwrote {len(tables)} tables and manifest.json to {out}")
     return EXIT_OK
+
+
+def _cmd_dashboard(args) -> int:
+    from riskgraph_dashboard.server import serve
+
+    return serve(args.package, host=args.host, port=args.port, auth=args.auth)
 
 
 def _cmd_generate(args) -> int:
