@@ -1,0 +1,17 @@
+"""Callbacks, one module per page; each module's ``register(app)`` wires its functions.
+
+The functions themselves are plain module-level functions, so tests call them directly.
+"""
+
+from __future__ import annotations
+
+from . import data, montecarlo, nations, network, overview, register, shell, whatif
+
+__all__ = ["register_all", "MODULES"]
+
+MODULES = (shell, overview, network, register, nations, whatif, montecarlo, data)
+
+
+def register_all(app) -> None:
+    for module in MODULES:
+        module.register(app)

@@ -1,0 +1,204 @@
+"""Network callbacks: filters, the focused subgraph, the node panel and its highlight."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import Input, Output, State, html, no_update
+
+from riskgraph.views import focus_subgraph, node_detail
+
+from .. import ids
+from ..components import records
+from ..pages.network import MAX_NODES, base_stylesheet
+from ..state import InputError
+from .common import check_choice, check_id, check_number, loaded, user_errors
+
+__all__ = ["fill_filters", "draw_graph", "show_node", "register"]
+
+DIRECTIONS = ("upstream", "downstream", "both")
+_DIM, _UP, _DOWN = "#BBBBBB", "#0072B2", "#D55E00"
+
+
+@user_errors(6)
+def fill_filters(key, _page, remembered):
+    """Nation, platform and node lists; starts on the capability picked last (if any)."""
+    p = loaded(key)
+    caps = p.capability_options
+    nations = caps.drop_duplicates("nation_id").sort_values("nation_name")
+    platforms = caps.drop_duplicates("platform_id").sort_values("platform_name")
+    nation_opts = [{"value": n, "label": f"{name} ({n})"}
+                   for n, name in zip(nations["nation_id"], nations["nation_name"])]
+    platform_opts = [{"value": pl, "label": f"{name} ({pl})"}
+                     for pl, name in zip(platforms["platform_id"], platforms["platform_name"])]
+    fps = p.failure_point_options
+    focus_opts = [{"value": i, "label": lab} for i, lab in zip(fps.index, fps["label"])]
+    focus_opts += [{"value": i, "label": f"Capability: {lab}"}
+                   for i, lab in zip(caps.index, caps["label"])]
+    start = remembered if isinstance(remembered, str) and remembered in caps.index \
+        else caps.index[0]
+    return (nation_opts, platform_opts, focus_opts, caps.at[start, "nation_id"],
+            caps.at[start, "platform_id"], None)
+
+
+def _element_data(sub) -> list[dict]:
+    elements = []
+    for node, row in zip(sub.nodes.index, records(sub.nodes)):
+        classes = [row["kind"]]
+        if row["spof"]:
+            classes.append("spof")
+        if row["seed"]:
+            classes.append("seed")
+        label = row["name"] or node.split(":", 1)[1]
+        elements.append({"data": {"id": node, "label": label[:40], "kind": row["kind"],
+                                  "lost": row["capabilities_lost"]},
+                         "classes": " ".join(classes)})
+    for e in records(sub.edges):
+        elements.append({"data": {"source": e["source"], "target": e["target"],
+                                  "relation": e["relation"]},
+                         "classes": e["relation"]})
+    return elements
+
+
+@user_errors(4)
+def draw_graph(nation, platform, focus, depth, direction, key):
+    """The focused subgraph (never more than MAX_NODES nodes) and a note saying what it is."""
+    p = loaded(key)
+    depth = check_number(depth, "depth", lo=1, hi=50, integer=True)
+    direction = check_choice(direction, "direction", DIRECTIONS)
+    if focus:
+        focus = check_id(p, focus, "focus")
+        sub = focus_subgraph(p.network, p.analysis, focus=focus, depth=depth,
+                             direction=direction, max_nodes=MAX_NODES)
+        what = p.network.nodes.at[focus, "name"]
+    elif nation or platform:
+        for value, name in ((nation, "nation"), (platform, "platform")):
+            if value is not None and not isinstance(value, str):
+                raise InputError(f"{name} must be an id, got {value!r}")
+        sub = focus_subgraph(p.network, p.analysis, nations=nation or None,
+                             platforms=platform or None, depth=depth, direction=direction,
+                             max_nodes=MAX_NODES)
+        what = " ".join(x for x in (nation, platform) if x) + " capabilities"
+    else:
+        return [], base_stylesheet(1), "Pick a nation, a platform or a node to draw.", None
+    words = {"upstream": "it needs", "downstream": "depending on it", "both": "around it"}
+    note = (f"{len(sub.nodes)} nodes {words[direction]}, within {depth} steps of {what}.")
+    if sub.truncated:
+        note = (f"Showing the {len(sub.nodes)} nodes nearest to {what} of {sub.reachable} "
+                f"within {depth} steps — large graphs are never drawn whole. Lower the depth "
+                "or focus on one node to see the rest.")
+    stylesheet = base_stylesheet(p.headline["capabilities"])
+    return _element_data(sub), stylesheet, note, None
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _selector(ids_) -> str:
+    quoted = ['node[id = "{}"]'.format(i.replace("\\", "\\\\").replace('"', '\\"'))
+              for i in ids_]
+    return ", ".join(quoted)
+
+
+@user_errors(3)
+def show_node(tapped, elements, key):
+    """The side panel of the clicked node, and its up/downstream highlighted in the graph."""
+    if not tapped:
+        return no_update, no_update, None
+    if not isinstance(tapped, dict):
+        raise InputError("unexpected node data")
+    p = loaded(key)
+    node = check_id(p, tapped.get("id"), "node")
+    d = node_detail(p.network, p.analysis, node)
+    drawn = {e["data"]["id"] for e in (elements or []) if isinstance(e, dict)
+             and "id" in e.get("data", {})}
+    up = [i for i in d["upstream"] if i in drawn]
+    down = [i for i in d["downstream"] if i in drawn]
+    stylesheet = base_stylesheet(p.headline["capabilities"]) + [
+        {"selector": "node", "style": {"opacity": 0.25}},
+        {"selector": "edge", "style": {"opacity": 0.2}},
+    ]
+    if up:
+        stylesheet.append({"selector": _selector(up),
+                           "style": {"opacity": 1, "underlay-color": _UP,
+                                     "underlay-opacity": 0.25, "underlay-padding": 5}})
+    if down:
+        stylesheet.append({"selector": _selector(down),
+                           "style": {"opacity": 1, "underlay-color": _DOWN,
+                                     "underlay-opacity": 0.25, "underlay-padding": 5}})
+    stylesheet.append({"selector": _selector([node]),
+                       "style": {"opacity": 1, "underlay-color": "#000",
+                                 "underlay-opacity": 0.3, "underlay-padding": 7}})
+
+    rows = []
+    if d["register"]:
+        r, b = d["register"], d["blast"]
+        rows.append(dmc.Text([html.B(f"Risk rank {r['rank']}"), f" · score {r['score']:.1f}"],
+                             size="sm"))
+        rows.append(dmc.Text(r["why"], size="sm"))
+        rows.append(dmc.Text(f"On its own it stops {b['capabilities_lost']} capabilities in "
+                             f"{b['nations_lost']} nation(s).", size="sm", fw=500))
+    where = ", ".join(x for x in (d["nation_name"], d["alignment"]) if x)
+    inputs = d["inputs"]
+    needs = [html.Li(f"{g}: {n} ({i.split(':', 1)[0]})"
+                     + (f", share {s:.0%}" if s == s else ""))
+             for g, i, n, s in zip(inputs["group"], inputs["input"], inputs["name"],
+                                   inputs["share"])][:15]
+    caps = d["capabilities"]
+    cap_items = [f"{n}{' — single point of failure' if s else ''}"
+                 for n, s in zip(caps["name"], caps["spof"])]
+    panel = dmc.Stack([
+        dmc.Group([dmc.Title(d["name"], order=4),
+                   dmc.Badge(d["kind"], variant="outline")], gap="xs"),
+        dmc.Text(f"{node}" + (f" · {where}" if where else ""), size="xs", c="dimmed"),
+        *rows,
+        dmc.Text(f"Needs directly ({len(inputs)})", fw=600, size="sm", mt="xs"),
+        html.Ul(needs, style={"paddingLeft": "1.1rem", "margin": 0, "fontSize": "0.85rem"})
+        if needs else dmc.Text("nothing (a source)", size="sm", c="dimmed"),
+        dmc.Text([html.Span("■ ", style={"color": _UP}),
+                  f"Upstream: {_count(len(d['upstream']), 'node')} it needs"], size="sm",
+                 fw=600),
+        dmc.Text([html.Span("■ ", style={"color": _DOWN}),
+                  f"Downstream: {_count(len(d['downstream']), 'node')} depend on it, "
+                  f"{_count(len(caps), 'capability', 'capabilities')}"], size="sm", fw=600),
+        html.Ul([html.Li(t) for t in cap_items[:15]] +
+                ([html.Li(f"… and {len(cap_items) - 15} more")] if len(cap_items) > 15 else []),
+                style={"paddingLeft": "1.1rem", "margin": 0, "fontSize": "0.85rem"}),
+    ], gap=4, id="net-panel-body")
+    return panel, stylesheet, None
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.NET_NATION, "data"),
+        Output(ids.NET_PLATFORM, "data"),
+        Output(ids.NET_FOCUS, "data"),
+        Output(ids.NET_NATION, "value"),
+        Output(ids.NET_PLATFORM, "value"),
+        Output(ids.NET_MESSAGE, "children"),
+        Input(ids.PACKAGE, "data"),
+        Input(ids.NET_PAGE, "id"),
+        State(ids.CAPABILITY, "data"),
+    )(fill_filters)
+    app.callback(
+        Output(ids.NET_GRAPH, "elements"),
+        Output(ids.NET_GRAPH, "stylesheet"),
+        Output(ids.NET_NOTE, "children"),
+        Output(ids.NET_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.NET_NATION, "value"),
+        Input(ids.NET_PLATFORM, "value"),
+        Input(ids.NET_FOCUS, "value"),
+        Input(ids.NET_DEPTH, "value"),
+        Input(ids.NET_DIRECTION, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(draw_graph)
+    app.callback(
+        Output(ids.NET_PANEL, "children"),
+        Output(ids.NET_GRAPH, "stylesheet", allow_duplicate=True),
+        Output(ids.NET_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.NET_GRAPH, "tapNodeData"),
+        State(ids.NET_GRAPH, "elements"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(show_node)

@@ -1,0 +1,96 @@
+"""Risk register callbacks: the register grid, search, per-capability tables, download."""
+
+from __future__ import annotations
+
+from dash import Input, Output, Patch, State, dcc, no_update
+
+from riskgraph.views import capability_pairs, capability_spofs
+
+from .. import ids
+from ..components import options, records
+from ..export import zip_outputs
+from .common import check_choice, check_id, loaded, user_errors
+
+__all__ = ["fill_register", "search_register", "capability_tables", "download_table",
+           "register"]
+
+
+@user_errors(6)
+def fill_register(key, _page, remembered):
+    p = loaded(key)
+    reg = p.analysis.risk_register
+    tables = list(p.analysis.tables())
+    caps = p.capability_options
+    value = remembered if isinstance(remembered, str) and remembered in caps.index else None
+    return (records(reg, index="failure_point"),
+            [{"value": t, "label": t} for t in tables], "risk_register.csv",
+            options(caps), value, None)
+
+
+def search_register(text):
+    """Quick filter of the register grid (every column)."""
+    patch = Patch()
+    patch["quickFilterText"] = text if isinstance(text, str) else ""
+    return patch
+
+
+@user_errors(4)
+def capability_tables(capability, key):
+    if not capability:
+        return [], [], no_update, None
+    p = loaded(key)
+    capability = check_id(p, capability, "capability", kinds=("capability",))
+    spofs = capability_spofs(p.network, p.analysis, capability)
+    pairs = capability_pairs(p.network, p.analysis, capability)
+    return records(spofs, index="failure_point"), records(pairs), capability, None
+
+
+@user_errors(2)
+def download_table(n_clicks, table, key):
+    """The chosen analysis table as the CLI writes it: a zip of the CSV and manifest."""
+    if not n_clicks:
+        return no_update, None
+    p = loaded(key)
+    tables = p.analysis.tables()
+    table = check_choice(table, "table", list(tables))
+    data = zip_outputs({table: tables[table]}, command=f"riskgraph dashboard: {table}",
+                       package=p.network.package, parameters=p.analysis.parameters,
+                       seed=p.analysis.parameters.get("seed"))
+    stem = table.removesuffix(".csv")
+    return dcc.send_bytes(data, f"riskgraph-{stem}-{p.ref.key[:8]}.zip"), None
+
+
+def register(app) -> None:
+    app.callback(
+        Output(ids.REG_GRID, "rowData"),
+        Output(ids.REG_TABLE, "data"),
+        Output(ids.REG_TABLE, "value"),
+        Output(ids.REG_CAPABILITY, "data"),
+        Output(ids.REG_CAPABILITY, "value"),
+        Output(ids.REG_MESSAGE, "children"),
+        Input(ids.PACKAGE, "data"),
+        Input(ids.REG_PAGE, "id"),
+        State(ids.CAPABILITY, "data"),
+    )(fill_register)
+    app.callback(
+        Output(ids.REG_GRID, "dashGridOptions"),
+        Input(ids.REG_SEARCH, "value"),
+        prevent_initial_call=True,
+    )(search_register)
+    app.callback(
+        Output(ids.REG_SPOF_GRID, "rowData"),
+        Output(ids.REG_PAIRS_GRID, "rowData"),
+        Output(ids.CAPABILITY, "data", allow_duplicate=True),
+        Output(ids.REG_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.REG_CAPABILITY, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(capability_tables)
+    app.callback(
+        Output(ids.REG_DOWNLOAD, "data"),
+        Output(ids.REG_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.REG_DOWNLOAD_BUTTON, "n_clicks"),
+        State(ids.REG_TABLE, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(download_table)

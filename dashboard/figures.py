@@ -1,0 +1,226 @@
+"""Plotly figures built from the library's tables: drawing only, no computation.
+
+Palettes are colour-blind safe: categories use the Okabe–Ito colours (and a second cue,
+marker shape, where it matters); magnitudes use single-hue sequential scales that vary in
+lightness. Every figure has a legend or colour bar with units and hover text with names.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+__all__ = [
+    "ALIGNMENT_COLOURS",
+    "KIND_COLOURS",
+    "MAP_CONFIG",
+    "capability_heatmap",
+    "choropleth",
+    "empty_figure",
+    "exposure_heatmap",
+    "importance_chart",
+    "supplier_map",
+    "timeline",
+]
+
+# Okabe & Ito (2008), "Color Universal Design".
+OKABE_ITO = {
+    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "grey": "#999999",
+}
+ALIGNMENT_COLOURS = {"member": OKABE_ITO["blue"], "partner": OKABE_ITO["green"],
+                     "neutral": OKABE_ITO["orange"], "adversary": OKABE_ITO["vermillion"]}
+ALIGNMENT_SYMBOLS = {"member": "circle", "partner": "square", "neutral": "diamond",
+                     "adversary": "x"}
+KIND_COLOURS = {"nation": OKABE_ITO["purple"], "supplier": OKABE_ITO["sky"],
+                "component": OKABE_ITO["orange"], "capability": OKABE_ITO["green"]}
+#: Sequential scale for losses: white (none) to dark red (all), monotone in lightness.
+LOSS_SCALE = "OrRd"
+#: Sequential scale for supply kept: white (none) to dark blue (all).
+SUPPLY_SCALE = "Blues"
+
+#: dcc.Graph config for geo figures: the world map comes from the app's own assets
+#: (``create_app`` sets ``topojsonURL``), never from a CDN.
+MAP_CONFIG = {"displaylogo": False}
+_FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12)
+
+
+def _layout(fig: go.Figure, **kw) -> go.Figure:
+    kw.setdefault("margin", dict(l=10, r=10, t=40, b=10))
+    fig.update_layout(template="plotly_white", font=_FONT, **kw)
+    return fig
+
+
+def empty_figure(message: str, height: int = 300) -> go.Figure:
+    """A blank figure that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+                       yref="paper", font=dict(size=14, color="#555"))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, height=height)
+
+
+def _geo() -> dict:
+    return dict(projection_type="natural earth", showland=True, landcolor="#EFEFEF",
+                showcountries=True, countrycolor="#BBBBBB", showocean=True,
+                oceancolor="#F7FBFF", showframe=False, coastlinecolor="#AAAAAA",
+                lataxis_range=[-60, 85])
+
+
+def supplier_map(sites: pd.DataFrame, capabilities: int) -> go.Figure:
+    """Supplier sites coloured (and shaped) by alignment, sized by blast radius.
+
+    ``sites`` is :func:`riskgraph.views.supplier_sites`; marker area grows with the share
+    of the package's ``capabilities`` a site stops on its own.
+    """
+    located = sites[sites["lat"].notna() & sites["lon"].notna()]
+    if located.empty:
+        return empty_figure("No supplier in this package has a location (lat, lon).")
+    fig = go.Figure()
+    peak = max(int(capabilities), 1)
+    for alignment, colour in ALIGNMENT_COLOURS.items():
+        part = located[located["alignment"] == alignment]
+        if part.empty:
+            continue
+        size = [6 + 26 * math.sqrt(v / peak) for v in part["capabilities_lost"]]
+        hover = [
+            f"<b>{r.name}</b><br>{r.nation_name} ({r.nation_id}), {r.alignment}<br>"
+            f"stops {r.capabilities_lost} capabilit{'y' if r.capabilities_lost == 1 else 'ies'} "
+            f"in {r.nations_lost} nation(s) on its own<br>risk rank {r.rank}"
+            for r in part.itertuples()
+        ]
+        fig.add_trace(go.Scattergeo(
+            lat=part["lat"], lon=part["lon"], mode="markers", name=alignment,
+            marker=dict(size=size, color=colour, symbol=ALIGNMENT_SYMBOLS[alignment],
+                        opacity=0.75, line=dict(width=0.6, color="#333")),
+            hovertext=hover, hoverinfo="text", customdata=list(part.index),
+        ))
+    fig.update_geos(**_geo())
+    return _layout(fig, height=460, legend=dict(title="Site nation's alignment "
+                                                      "(size: capabilities it stops alone):",
+                                                orientation="h", x=0.0, y=-0.02,
+                                                yanchor="top"),
+                   margin=dict(l=0, r=0, t=10, b=40))
+
+
+def exposure_heatmap(hm, title: str) -> go.Figure:
+    """Failing nation × capability loss (``hm``: :func:`riskgraph.views.exposure_heatmap`)."""
+    if hm.z.empty:
+        return empty_figure("No nation's failure costs any capability here.")
+    z = (hm.z * 100).round(1)
+    hover = [[f"If <b>{r}</b> fails,<br><b>{c}</b> loses {v:.0f}% of its supply"
+              if pd.notna(v) else "" for c, v in zip(hm.col_labels, row)]
+             for r, row in zip(hm.row_labels, z.to_numpy())]
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(), x=hm.col_labels, y=hm.row_labels, colorscale=LOSS_SCALE, zmin=0,
+        zmax=100, hoverinfo="text", text=hover, hoverongaps=False,
+        colorbar=dict(title=dict(text="supply<br>lost (%)"), ticksuffix="%"),
+        xgap=1, ygap=1,
+    ))
+    height = max(320, 16 * len(hm.row_labels) + 160)
+    fig.update_yaxes(autorange="reversed", title="failing nation", tickfont=dict(size=10))
+    fig.update_xaxes(title="capability (fielding nation, platform)", tickangle=-60,
+                     tickfont=dict(size=9))
+    return _layout(fig, height=height, title=dict(text=title, x=0.01))
+
+
+def capability_heatmap(hm, *, title: str, value_label: str, scale: str = LOSS_SCALE,
+                       percent: bool = True, zmax: float | None = None) -> go.Figure:
+    """Nation × platform matrix (``hm``: :func:`riskgraph.views.capability_matrix`)."""
+    if hm.z.empty:
+        return empty_figure("Nothing to show.")
+    z = hm.z * 100 if percent else hm.z
+    unit = "%" if percent else " days"
+    hover = [[f"<b>{r}</b> — {c}<br>{value_label}: {v:.0f}{unit}" if pd.notna(v)
+              else f"{r} does not field {c}" for c, v in zip(hm.col_labels, row)]
+             for r, row in zip(hm.row_labels, z.to_numpy())]
+    fig = go.Figure(go.Heatmap(
+        z=z.to_numpy(), x=hm.col_labels, y=hm.row_labels, colorscale=scale, zmin=0,
+        zmax=(100 if percent else zmax), hoverinfo="text", text=hover, hoverongaps=False,
+        colorbar=dict(title=dict(text=value_label.replace(" (", "<br>(")),
+                      ticksuffix=("%" if percent else "")),
+        xgap=1, ygap=1,
+    ))
+    fig.update_yaxes(autorange="reversed", title="fielding nation", tickfont=dict(size=10))
+    fig.update_xaxes(title="platform", tickangle=-35, tickfont=dict(size=10))
+    height = max(300, 17 * len(hm.row_labels) + 170)
+    return _layout(fig, height=height, title=dict(text=title, x=0.01),
+                   plot_bgcolor="#F4F4F4")
+
+
+def choropleth(dependence: pd.DataFrame, failing_name: str) -> go.Figure:
+    """Each fielding nation's mean capability loss if ``failing_name`` fails.
+
+    ``dependence`` is :func:`riskgraph.views.nation_dependence`.
+    """
+    if dependence.empty:
+        return empty_figure("No nation fields a capability.")
+    pct = dependence["mean_loss_fraction"] * 100
+    hover = [f"<b>{r.name}</b><br>mean supply lost: {p:.0f}%<br>"
+             f"{r.capabilities_lost} of {r.capabilities} capabilities stopped"
+             for r, p in zip(dependence.itertuples(), pct)]
+    fig = go.Figure(go.Choropleth(
+        locations=list(dependence.index), z=pct, locationmode="ISO-3",
+        colorscale=LOSS_SCALE, zmin=0, zmax=100, hoverinfo="text", text=hover,
+        marker_line_color="#666", marker_line_width=0.4,
+        colorbar=dict(title=dict(text="mean supply<br>lost (%)"), ticksuffix="%"),
+    ))
+    fig.update_geos(**_geo())
+    return _layout(fig, height=430,
+                   title=dict(text=f"Dependence on {failing_name}: what each fielding "
+                                   f"nation loses if it fails", x=0.01))
+
+
+def timeline(intervals: pd.DataFrame, horizon_days: float, *, max_rows: int = 60
+             ) -> go.Figure:
+    """When each capability is down (bars from the first to the last down day of each
+    interval); ``intervals`` is :func:`riskgraph.views.down_intervals`."""
+    if intervals.empty:
+        return empty_figure("No capability goes down within the horizon.", height=220)
+    caps = list(dict.fromkeys(intervals["capability"]))
+    shown = caps[:max_rows]
+    part = intervals[intervals["capability"].isin(shown)]
+    label = {c: f"{n} ({c.split(':', 1)[1]})" for c, n in zip(part["capability"], part["name"])}
+    fig = go.Figure(go.Bar(
+        y=[label[c] for c in part["capability"]],
+        x=part["end_day"] - part["start_day"], base=part["start_day"], orientation="h",
+        marker=dict(color=OKABE_ITO["vermillion"], opacity=0.85),
+        hovertext=[f"<b>{label[c]}</b><br>down from day {a:.0f} to day {b:.0f} "
+                   f"({b - a:.0f} days)"
+                   for c, a, b in zip(part["capability"], part["start_day"], part["end_day"])],
+        hoverinfo="text", name="down",
+    ))
+    fig.add_vline(x=horizon_days, line_dash="dot", line_color="#555",
+                  annotation_text="horizon", annotation_position="top")
+    title = "When each capability is down (days from the start of the disruption)"
+    if len(caps) > max_rows:
+        title += f" — first {max_rows} of {len(caps)}"
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=10), categoryorder="array",
+                     categoryarray=[label[c] for c in shown])
+    fig.update_xaxes(title="day", range=[0, horizon_days * 1.02])
+    return _layout(fig, height=max(220, 18 * len(shown) + 120), showlegend=False,
+                   title=dict(text=title, x=0.01))
+
+
+def importance_chart(ranking: pd.DataFrame, *, value: str, label: str, top: int = 20
+                     ) -> go.Figure:
+    """Horizontal bars of the ``top`` failure points of a ranking table (highest first)."""
+    if ranking.empty or value not in ranking.columns:
+        return empty_figure("No importance measures to show.")
+    part = ranking.head(top)
+    names = part["name"] if "name" in part.columns else pd.Series(part.index, index=part.index)
+    ylab = [f"{n} ({i.split(':', 1)[0]})" for n, i in zip(names, part.index)]
+    fig = go.Figure(go.Bar(
+        y=ylab, x=part[value], orientation="h",
+        marker=dict(color=OKABE_ITO["blue"]),
+        hovertext=[f"<b>{y}</b><br>{label}: {v:.3g}" for y, v in zip(ylab, part[value])],
+        hoverinfo="text", name=label,
+    ))
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=10))
+    fig.update_xaxes(title=label)
+    return _layout(fig, height=max(260, 22 * len(part) + 100), showlegend=False,
+                   title=dict(text=f"Most important failure points ({label})", x=0.01))

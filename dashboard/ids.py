@@ -1,0 +1,118 @@
+"""Every component id of the dashboard, in one place (layouts and callbacks import these).
+
+Ids are grouped by page; a page's ids share its prefix so a clash is visible at a glance.
+"""
+
+# ---------------------------------------------------------------- shell (every page)
+PACKAGE = "package-key"  # dcc.Store (session): content hash of the package in use
+CAPABILITY = "selected-capability"  # dcc.Store (session): capability picked last
+PACKAGE_BADGE = "package-badge"
+GLOBAL_MESSAGE = "global-message"
+NAV = "nav"
+
+# ---------------------------------------------------------------- overview
+OV_MESSAGE = "ov-message"
+OV_HEADLINES = "ov-headlines"
+OV_CAPABILITY = "ov-capability"
+OV_KIND = "ov-kind"
+OV_SPOF_GRID = "ov-spof-grid"
+OV_DAYS = "ov-days"
+OV_RUN = "ov-run-whatif"
+OV_ANSWER = "ov-answer"
+OV_TOP_RISKS = "ov-top-risks"
+OV_MAP = "ov-map"
+
+# ---------------------------------------------------------------- network
+NET_MESSAGE = "net-message"
+NET_NATION = "net-nation"
+NET_PLATFORM = "net-platform"
+NET_FOCUS = "net-focus"
+NET_DEPTH = "net-depth"
+NET_DIRECTION = "net-direction"
+NET_GRAPH = "net-graph"
+NET_NOTE = "net-note"
+NET_PANEL = "net-panel"
+
+# ---------------------------------------------------------------- risk register & SPOFs
+REG_MESSAGE = "reg-message"
+REG_SEARCH = "reg-search"
+REG_GRID = "reg-grid"
+REG_DOWNLOAD_BUTTON = "reg-download-button"
+REG_DOWNLOAD = "reg-download"
+REG_CAPABILITY = "reg-capability"
+REG_SPOF_GRID = "reg-spof-grid"
+REG_PAIRS_GRID = "reg-pairs-grid"
+REG_TABLE = "reg-table"
+
+# ---------------------------------------------------------------- nations
+NAT_MESSAGE = "nat-message"
+NAT_PLATFORM = "nat-platform"
+NAT_HEATMAP = "nat-heatmap"
+NAT_FAILING = "nat-failing"
+NAT_CHOROPLETH = "nat-choropleth"
+NAT_PARTNERS = "nat-partners"
+NAT_SURVIVABILITY = "nat-survivability"
+NAT_SURV_SUMMARY = "nat-surv-summary"
+
+# ---------------------------------------------------------------- what-if
+WI_MESSAGE = "wi-message"
+WI_LOAD = "wi-load"  # select a scenario of the package's scenarios.toml
+WI_LOAD_B = "wi-load-b"
+WI_POINT = "wi-point"
+WI_ADD_FAIL = "wi-add-fail"
+WI_ADD_CAPACITY = "wi-add-capacity"
+WI_REMOVE = "wi-remove"
+WI_ROWS = "wi-rows"  # AG Grid: the scenario being edited
+WI_NAME = "wi-name"
+WI_HORIZON = "wi-horizon"
+WI_RUN = "wi-run"
+WI_PIN = "wi-pin"
+WI_CLEAR_B = "wi-clear-b"
+WI_SPEC_A = "wi-spec-a"  # dcc.Store: the scenario run last
+WI_SPEC_B = "wi-spec-b"  # dcc.Store: the comparison scenario
+WI_B_MESSAGE = "wi-b-message"
+WI_SUMMARY = "wi-summary"
+WI_HEATMAP = "wi-heatmap"
+WI_HEATMAP_B = "wi-heatmap-b"
+WI_TIMELINE = "wi-timeline"
+WI_EXPOSED = "wi-exposed"
+WI_COMPARE = "wi-compare"
+WI_DOWNLOAD_BUTTON = "wi-download-button"
+WI_DOWNLOAD = "wi-download"
+
+# ---------------------------------------------------------------- Monte Carlo
+MC_MESSAGE = "mc-message"
+MC_TRIALS = "mc-trials"
+MC_SEED = "mc-seed"
+MC_RUN = "mc-run"
+MC_CANCEL = "mc-cancel"
+MC_TICKET = "mc-ticket"  # dcc.Store: the admission ticket of an accepted job
+MC_PROGRESS = "mc-progress"
+MC_STATUS = "mc-status"
+MC_RESULT = "mc-result"  # dcc.Store: the result tables (records)
+MC_GRID = "mc-grid"
+MC_IMPORTANCE = "mc-importance"
+MC_DOWNLOAD_BUTTON = "mc-download-button"
+MC_DOWNLOAD = "mc-download"
+
+# ---------------------------------------------------------------- data
+DATA_MESSAGE = "data-message"
+DATA_BUNDLED = "data-bundled"
+DATA_USE = "data-use"
+DATA_UPLOAD = "data-upload"
+DATA_ISSUES = "data-issues"
+DATA_CURRENT = "data-current"
+WI_PREFILL = "wi-prefill"  # dcc.Store: a failure passed in the URL (?fail=...&days=...)
+WI_METRIC = "wi-metric"
+
+# ---------------------------------------------------------------- page roots
+# Each page's outermost Div: its "id" is an input of the page's fill callback, so the
+# callback runs whenever the page is shown (inputs in the shell alone would not fire on
+# client-side navigation).
+OV_PAGE = "page-overview"
+NET_PAGE = "page-network"
+REG_PAGE = "page-register"
+NAT_PAGE = "page-nations"
+WI_PAGE = "page-whatif"
+MC_PAGE = "page-montecarlo"
+DATA_PAGE = "page-data"

@@ -1,0 +1,64 @@
+"""The app shell around every page: header, navigation, per-tab stores, page container."""
+
+from __future__ import annotations
+
+import dash
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from . import ids
+
+__all__ = ["shell", "THEME"]
+
+THEME = {
+    "primaryColor": "blue",
+    "fontFamily": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif",
+    "defaultRadius": "sm",
+}
+
+
+def _nav():
+    links = []
+    for page in dash.page_registry.values():
+        links.append(dmc.NavLink(label=page["name"], href=page["relative_path"],
+                                 active="exact", id=f"nav-{page['module'].rsplit('.', 1)[-1]}"))
+    return html.Nav(links, id=ids.NAV, className="rg-nav", **{"aria-label": "pages"})
+
+
+def shell():
+    """The layout of every page (a function, so each page load gets fresh stores)."""
+    return dmc.MantineProvider(
+        [
+            # The package a tab looks at (None: the server's default) and the capability
+            # picked last; both per browser tab, never on the server.
+            dcc.Store(id=ids.PACKAGE, storage_type="session"),
+            dcc.Store(id=ids.CAPABILITY, storage_type="session"),
+            dmc.AppShell(
+                [
+                    dmc.AppShellHeader(
+                        dmc.Group(
+                            [
+                                dmc.Group([
+                                    dmc.Title("riskgraph", order=3),
+                                    dmc.Text("supply-chain dependency risk", c="dimmed",
+                                             size="sm", visibleFrom="sm"),
+                                ], gap="sm"),
+                                dmc.Badge(id=ids.PACKAGE_BADGE, variant="light",
+                                          size="lg", children="…"),
+                            ],
+                            justify="space-between", h="100%", px="md",
+                        ),
+                    ),
+                    dmc.AppShellNavbar(_nav(), p="sm"),
+                    dmc.AppShellMain([
+                        html.Div(id=ids.GLOBAL_MESSAGE),
+                        dash.page_container,
+                    ]),
+                ],
+                header={"height": 56},
+                navbar={"width": 190, "breakpoint": "sm"},
+                padding="md",
+            ),
+        ],
+        theme=THEME,
+    )

@@ -1,0 +1,6 @@
+"""Page layouts, one module per page (each has ``PAGE``, its registration, and ``layout``)."""
+
+from . import data, montecarlo, network, nations, overview, register, whatif
+
+#: The pages in navigation order.
+PAGES = [overview, network, register, nations, whatif, montecarlo, data]

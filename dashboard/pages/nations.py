@@ -1,0 +1,52 @@
+"""Nations: exposure heatmap, dependence on one nation (map), alliance-only survivability."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from .. import ids
+from ..components import geo_config, section
+from ..figures import empty_figure
+
+PAGE = dict(path="/nations", name="Nations", order=3, title="riskgraph — nations",
+            description="What each nation's failure costs, and what survives on "
+                        "alliance-only supply.")
+
+
+def layout(**_query):
+    return html.Div(id=ids.NAT_PAGE, children=[
+        html.Div(id=ids.NAT_MESSAGE),
+        section(
+            "If one nation fails (embargo, conflict)",
+            dmc.MultiSelect(id=ids.NAT_PLATFORM, label="Platforms (all if empty)", data=[],
+                            searchable=True, clearable=True, w=520,
+                            filter={"function": "everyWord"}),
+            dcc.Graph(id=ids.NAT_HEATMAP, figure=empty_figure("Loading…"),
+                      config={"displaylogo": False}),
+            description="Share of each capability's supply lost when the nation on the left "
+                        "stops supplying, through the whole deep tree (suppliers it hosts or "
+                        "owns). Only nations whose failure costs something are shown, most "
+                        "damaging first.",
+        ),
+        section(
+            "Dependence on one nation",
+            dmc.Select(id=ids.NAT_FAILING, label="Nation that fails", data=[], w=360,
+                       searchable=True, allowDeselect=False,
+                       filter={"function": "everyWord"}, selectFirstOptionOnChange=True),
+            dcc.Graph(id=ids.NAT_CHOROPLETH, figure=empty_figure("Loading…"),
+                      config=geo_config()),
+            description="Mean share of supply each fielding nation loses across its "
+                        "capabilities.",
+        ),
+        section(
+            "Alliance-only survivability",
+            dmc.Switch(id=ids.NAT_PARTNERS, label="Count partner nations as allies",
+                       checked=False, mb="xs"),
+            dmc.Text(id=ids.NAT_SURV_SUMMARY, size="sm", mb="xs"),
+            dcc.Graph(id=ids.NAT_SURVIVABILITY, figure=empty_figure("Loading…"),
+                      config={"displaylogo": False}),
+            description="What each capability keeps when every non-allied source is lost "
+                        "at once.",
+        ),
+    ])

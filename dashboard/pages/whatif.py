@@ -1,0 +1,136 @@
+"""What-if: script a disruption (failures, durations, capacities) and see what it does."""
+
+from __future__ import annotations
+
+import dash_mantine_components as dmc
+from dash import dcc, html
+
+from .. import ids
+from ..components import column_defs, grid, section
+from ..figures import empty_figure
+
+PAGE = dict(path="/whatif", name="What-if", order=4, title="riskgraph — what-if",
+            description="Fail suppliers, nations or components for a while and see when each "
+                        "capability goes down.")
+
+EXPOSED_COLUMNS = [
+    ("point_name", "Failed point", "name"),
+    ("capability_name", "Capability", "name"),
+    ("down_days", "Outage (days)", "days"),
+    ("time_to_impact_days", "Time to impact (days)", "days"),
+    ("time_to_survive_days", "Survives it alone for (days)", "days"),
+    ("exposed", "Exposed (outage > time to impact)", "bool"),
+]
+
+
+def scenario_columns() -> list[dict]:
+    """The editable scenario table: days for failures, a factor for reduced capacity."""
+    cols = column_defs([("name", "Failure point", "text"), ("kind", "Kind", "text"),
+                        ("action", "Action", "text")])
+    cols.append({
+        "field": "days", "headerName": "Days down", "type": "rightAligned",
+        "editable": {"function": "params.data.action === 'fail'"},
+        "cellEditor": "agNumberCellEditor",
+        "cellEditorParams": {"min": 1, "max": 36500, "precision": 0},
+        "valueFormatter": {"function": "params.data.action === 'fail' ? "
+                                       "d3.format(',.0f')(params.value) : '—'"},
+        "cellStyle": {"function": "params.data.action === 'fail' ? "
+                                  "{backgroundColor: '#F3F8FD'} : {}"},
+    })
+    cols.append({
+        "field": "capacity", "headerName": "Capacity factor (0–1)", "type": "rightAligned",
+        "editable": {"function": "params.data.action === 'capacity'"},
+        "cellEditor": "agNumberCellEditor",
+        "cellEditorParams": {"min": 0, "max": 1, "precision": 2, "step": 0.05},
+        "valueFormatter": {"function": "params.data.action === 'capacity' ? "
+                                       "d3.format('.0%')(params.value) : '—'"},
+        "cellStyle": {"function": "params.data.action === 'capacity' ? "
+                                  "{backgroundColor: '#F3F8FD'} : {}"},
+    })
+    return cols
+
+
+def layout(fail=None, days=None, focus=None, **_query):
+    prefill = {"fail": fail, "days": days, "focus": focus} if fail else None
+    editor = dmc.Paper([
+        dmc.Grid([
+            dmc.GridCol(dmc.Select(id=ids.WI_LOAD, label="Load a scenario from the package",
+                                   data=[], clearable=True, searchable=True,
+                                   selectFirstOptionOnChange=True,
+                                   filter={"function": "everyWord"},
+                                   placeholder="scenarios.toml", w="100%"),
+                        span={"base": 12, "md": 6}),
+            dmc.GridCol(dmc.TextInput(id=ids.WI_NAME, label="Scenario name",
+                                      value="My scenario", debounce=400),
+                        span={"base": 12, "md": 4}),
+            dmc.GridCol(dmc.NumberInput(id=ids.WI_HORIZON, label="Horizon (days)", value=365,
+                                        min=1, max=3650, step=30, allowDecimal=False,
+                                        debounce=400),
+                        span={"base": 12, "md": 2}),
+        ], gutter="sm"),
+        dmc.Group([
+            dmc.Select(id=ids.WI_POINT, label="Add a failure point", data=[], searchable=True,
+                       clearable=True, limit=100, w=460, filter={"function": "everyWord"},
+                       selectFirstOptionOnChange=True,
+                       placeholder="type to search suppliers, nations, components"),
+            dmc.Button("Add: fails", id=ids.WI_ADD_FAIL, variant="filled"),
+            dmc.Button("Add: reduced capacity", id=ids.WI_ADD_CAPACITY, variant="light"),
+            dmc.Button("Remove selected", id=ids.WI_REMOVE, variant="subtle", color="red"),
+        ], align="flex-end", gap="sm", mt="sm"),
+        dmc.Text("Edit 'Days down' and 'Capacity factor' in the table; results update as "
+                 "you go.", size="xs", c="dimmed", mt=6, mb=4),
+        grid(ids.WI_ROWS, [], height=200, row_selection="multi", defs=scenario_columns(),
+             getRowId="params.data.failure_point",
+             extra_options={"stopEditingWhenCellsLoseFocus": True,
+                            "singleClickEdit": True}),
+        dmc.Group([
+            dmc.Button("Run", id=ids.WI_RUN),
+            dmc.Button("Keep as comparison (B)", id=ids.WI_PIN, variant="light"),
+            dmc.Select(id=ids.WI_LOAD_B, data=[], clearable=True, w=380, searchable=True,
+                       selectFirstOptionOnChange=True, filter={"function": "everyWord"},
+                       placeholder="…or compare with a scenario from the file",
+                       **{"aria-label": "comparison scenario"}),
+            dmc.Button("Clear comparison", id=ids.WI_CLEAR_B, variant="subtle"),
+            dmc.Button("Download results (zip)", id=ids.WI_DOWNLOAD_BUTTON, variant="light"),
+            dcc.Download(id=ids.WI_DOWNLOAD),
+        ], gap="sm", mt="sm"),
+        html.Div(id=ids.WI_B_MESSAGE, style={"marginTop": "0.5rem"}),
+    ], withBorder=True, p="md", radius="md")
+    return html.Div(id=ids.WI_PAGE, children=[
+        dcc.Store(id=ids.WI_PREFILL, data=prefill),
+        dcc.Store(id=ids.WI_SPEC_A),
+        dcc.Store(id=ids.WI_SPEC_B),
+        html.Div(id=ids.WI_MESSAGE),
+        editor,
+        html.Div(id=ids.WI_SUMMARY, style={"marginTop": "0.75rem"}),
+        section(
+            "Loss by nation and platform",
+            dmc.SegmentedControl(id=ids.WI_METRIC, value="loss_fraction",
+                                 data=[{"value": "loss_fraction",
+                                        "label": "Supply lost while it lasts (%)"},
+                                       {"value": "days_lost",
+                                        "label": "Days lost within the horizon"}]),
+            dmc.Grid([
+                dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP,
+                                      figure=empty_figure("Add a failure point or load a "
+                                                          "scenario."),
+                                      config={"displaylogo": False}), span="auto"),
+                dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP_B, figure=empty_figure(""),
+                                      config={"displaylogo": False}),
+                            span=6, id="wi-heatmap-b-col", style={"display": "none"}),
+            ], gutter="sm"),
+        ),
+        section("When capabilities go down and recover",
+                dcc.Graph(id=ids.WI_TIMELINE, figure=empty_figure("", height=200),
+                          config={"displaylogo": False})),
+        section("Exposed points",
+                grid(ids.WI_EXPOSED, EXPOSED_COLUMNS, height=300),
+                description="A failed point is exposed for a capability when its outage "
+                            "outlasts the capability's time to impact (TTR > TTS)."),
+        html.Div(section("Side by side", grid(ids.WI_COMPARE, [], height=360, extra_options={
+                    "suppressColumnVirtualisation": True}),
+                         description="Scenario A (the one above) against the comparison B: "
+                                     "keep a run with 'Keep as comparison (B)' or pick a "
+                                     "scenario from the file."),
+                 id="wi-compare-box", style={"display": "none"}),
+    ])

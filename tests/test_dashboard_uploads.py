@@ -1,0 +1,128 @@
+"""Uploads: only package files are written, only into the private folder, within limits."""
+
+from __future__ import annotations
+
+import io
+import stat
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from riskgraph_dashboard.uploads import (PACKAGE_FILES, UploadLimits, decode_data_url,
+                                         extract_upload)
+
+WORKED = Path(__file__).parent / "fixtures" / "worked"
+
+
+def make_zip(entries) -> bytes:
+    """``entries``: name -> bytes, or name -> (bytes, ZipInfo tweaks)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in entries.items():
+            info = zipfile.ZipInfo(name)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if isinstance(data, tuple):
+                data, mode = data
+                info.external_attr = mode << 16
+            zf.writestr(info, data)
+    return buf.getvalue()
+
+
+def codes(result) -> set[str]:
+    return {p["code"] for p in result.problems}
+
+
+@pytest.fixture
+def dest(tmp_path):
+    d = tmp_path / "incoming"
+    d.mkdir()
+    return d
+
+
+def test_a_zipped_package_folder_is_flattened(dest):
+    files = {f"pkg/{p.name}": p.read_bytes() for p in WORKED.glob("*.csv")}
+    files["__MACOSX/pkg/._nations.csv"] = b"junk"
+    files["pkg/README.txt"] = b"hello"
+    r = extract_upload([("pkg.zip", make_zip(files))], dest)
+    assert r.ok and sorted(r.written) == sorted(p.name for p in WORKED.glob("*.csv"))
+    assert sorted(p.name for p in dest.iterdir()) == sorted(r.written)
+    assert codes(r) == {"ignored"}  # README skipped and listed; macOS junk silently
+
+
+@pytest.mark.parametrize("name", ["../nations.csv", "pkg/../../nations.csv",
+                                  "/etc/nations.csv", "C:\\temp\\nations.csv",
+                                  "..\\..\\nations.csv"])
+def test_zip_slip_is_refused(dest, tmp_path, name):
+    r = extract_upload([("evil.zip", make_zip({name: b"x"}))], dest)
+    assert not r.ok and "unsafe-path" in codes(r)
+    assert not any(dest.iterdir())
+    assert not (tmp_path / "nations.csv").exists()
+
+
+def test_symlinks_are_refused(dest):
+    r = extract_upload([("evil.zip", make_zip({"nations.csv": (b"/etc/passwd",
+                                                                stat.S_IFLNK | 0o777)}))],
+                       dest)
+    assert not r.ok and "unsafe-link" in codes(r) and not any(dest.iterdir())
+
+
+def test_zip_bombs_are_refused_by_ratio_and_by_counting(dest):
+    bomb = make_zip({"nations.csv": b"0" * (20 * 2**20)})  # 20 MiB of zeros, ~20 KiB zipped
+    r = extract_upload([("bomb.zip", bomb)], dest)
+    assert not r.ok and "zip-bomb" in codes(r) and not any(dest.iterdir())
+    # a member that lies about its size is stopped while inflating
+    limits = UploadLimits(max_file_bytes=1000, max_ratio=10**9)
+    liar = bytearray(make_zip({"nations.csv": b"a" * 5000}))
+    # patch the declared size (central directory and local header) down to 10 bytes
+    cd = liar.rfind(b"PK\x01\x02")
+    liar[cd + 24:cd + 28] = (10).to_bytes(4, "little")
+    liar[22:26] = (10).to_bytes(4, "little")
+    r = extract_upload([("liar.zip", bytes(liar))], dest, limits)
+    assert not r.ok and codes(r) & {"zip-bomb", "bad-zip"} and not any(dest.iterdir())
+
+
+def test_too_many_members_and_too_large_uploads(dest):
+    many = make_zip({f"f{i}.txt": b"x" for i in range(300)})
+    assert "zip-members" in codes(extract_upload([("many.zip", many)], dest))
+    small = UploadLimits(max_upload_bytes=10)
+    assert "upload-too-large" in codes(extract_upload([("nations.csv", b"x" * 11)], dest,
+                                                      small))
+    big = UploadLimits(max_total_bytes=100, max_ratio=10**9)
+    r = extract_upload([("p.zip", make_zip({"nations.csv": b"a" * 80,
+                                            "suppliers.csv": b"b" * 80}))], dest, big)
+    assert "upload-too-large" in codes(r)
+
+
+def test_duplicates_encryption_and_garbage(dest):
+    dup = make_zip({"a/nations.csv": b"x", "b/nations.csv": b"y"})
+    assert "duplicate-file" in codes(extract_upload([("d.zip", dup)], dest))
+    assert "bad-zip" in codes(extract_upload([("x.zip", b"PK\x03\x04 not a zip")], dest))
+    assert "upload-empty" in codes(extract_upload([("x.zip", make_zip({"a.txt": b"x"}))],
+                                                  dest))
+    enc = bytearray(make_zip({"nations.csv": b"x"}))
+    cd = enc.rfind(b"PK\x01\x02")
+    enc[cd + 8] |= 0x1  # mark the entry encrypted
+    assert "encrypted" in codes(extract_upload([("e.zip", bytes(enc))], dest))
+
+
+def test_plain_csv_files(dest):
+    files = [(p.name, p.read_bytes()) for p in WORKED.glob("*.csv")]
+    r = extract_upload(files + [("C:\\Users\\me\\scenarios.toml", b"")], dest)
+    assert r.ok and "scenarios.toml" in r.written
+    assert set(r.written) <= PACKAGE_FILES
+    again = dest.parent / "again"
+    again.mkdir()
+    assert "duplicate-file" in codes(extract_upload(files + files[:1], again))
+    mixed = dest.parent / "mixed"
+    mixed.mkdir()
+    assert "upload-mixed" in codes(extract_upload(files + [("p.zip", b"")], mixed))
+
+
+def test_decode_data_url():
+    assert decode_data_url("data:text/csv;base64,eA==") == b"x"
+    for bad in ("eA==", "data:text/csv,x", "data:text/csv;base64,@@@", 42):
+        with pytest.raises(ValueError):
+            decode_data_url(bad)
+    with pytest.raises(ValueError, match="larger than"):
+        decode_data_url("data:a;base64," + "A" * 100, UploadLimits(max_upload_bytes=10))
