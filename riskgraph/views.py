@@ -825,21 +825,13 @@ def down_intervals(network: SupplyNetwork, scenario) -> pd.DataFrame:
     [['capability:USA/P1', 0.0, 100.0]]
     """
     # The interval pass is the what-if engine's own (one implementation of §3.3).
-    from riskgraph.scenario import Scenario, check_scenario
-    from riskgraph.whatif import _down_sets, _Lists
+    from riskgraph.scenario import Scenario
+    from riskgraph.whatif import down_sets
 
     if not isinstance(scenario, Scenario):
         raise UsageError(f"expected a Scenario, got {type(scenario).__name__}")
-    check_scenario(network, scenario)
     c = network.compiled
-    outage: dict[int, float] = {}
-    for typed, factor in scenario.capacity.items():
-        if factor == 0.0:
-            outage[c.index[typed]] = scenario.horizon_days
-    for typed in scenario.fail:
-        v = c.index[typed]
-        outage[v] = float(scenario.days.get(typed, c.recovery_days[v]))
-    down = _down_sets(_Lists(c), outage, scenario.horizon_days)
+    down = {c.index[k]: v for k, v in down_sets(network, scenario).items()}
     caps = network.capabilities
     rows = []
     for v in c.capabilities.tolist():

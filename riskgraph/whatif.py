@@ -41,7 +41,7 @@ from riskgraph.network import COMPONENT, SupplyNetwork
 from riskgraph.propagation import available, supply
 from riskgraph.scenario import Scenario, check_scenarios
 
-__all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios",
+__all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios", "down_sets",
            "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
 
 CAPABILITY_COLUMNS = ("scenario", "nation_id", "platform_id", "up", "supply_fraction",
@@ -156,14 +156,9 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     failed = np.zeros((c.n, batch + 1), dtype=bool)
     outages: list[dict[int, float]] = []  # per scenario: failed index -> days down
     for j, s in enumerate(scenarios, start=1):
-        out: dict[int, float] = {}
         for typed, factor in s.capacity.items():
             capacity[index[typed], j] = factor
-            if factor == 0.0:
-                out[index[typed]] = s.horizon_days
-        for typed in s.fail:
-            v = index[typed]
-            out[v] = float(s.days.get(typed, c.recovery_days[v]))
+        out = _outage(c, s)
         for v in out:
             capacity[v, j] = 0.0
             failed[v, j] = True
@@ -256,7 +251,43 @@ def compare_scenarios(result: WhatIfResult, *,
     return out
 
 
+def down_sets(network: SupplyNetwork, scenario: Scenario) -> dict[str, list]:
+    """The exact down intervals (DESIGN §3.3) of every node a scenario takes down.
+
+    Returns
+    -------
+    dict
+        Typed id -> sorted, merged ``[(start_day, end_day), ...]`` within the horizon, as
+        seen downstream (stock-delayed); nodes never down are left out.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> down_sets(net, s)["capability:USA/P1"]
+    [(0.0, 100.0)]
+    """
+    check_scenarios(network, [scenario])
+    c = network.compiled
+    down = _down_sets(_Lists(c), _outage(c, scenario), scenario.horizon_days)
+    return {c.ids[v]: [(float(a), float(b)) for a, b in d] for v, d in sorted(down.items())}
+
+
 # ------------------------------------------------------------------------------ helpers
+
+
+def _outage(c, s: Scenario) -> dict[int, float]:
+    """Failed index -> days down: ``fail`` points for their days (default recovery_days),
+    capacity-0 points for the whole horizon."""
+    out: dict[int, float] = {}
+    for typed, factor in s.capacity.items():
+        if factor == 0.0:
+            out[c.index[typed]] = s.horizon_days
+    for typed in s.fail:
+        v = c.index[typed]
+        out[v] = float(s.days.get(typed, c.recovery_days[v]))
+    return out
 
 
 class _Lists:
