@@ -55,7 +55,8 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
                         keep_partners: bool = False,
                         weights: RegisterWeights | None = None,
                         betweenness_k: int | None = None,
-                        sample_threshold: int = 5000) -> StructuralAnalysis:
+                        sample_threshold: int = 5000,
+                        max_pairs_per_capability: int | None = None) -> StructuralAnalysis:
     """Run SPOFs, critical pairs, concentration, exposure, survivability, centrality and
     the risk register on one network.
 
@@ -70,6 +71,8 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
     betweenness_k, sample_threshold
         Betweenness is exact below ``sample_threshold`` nodes, else sampled from
         ``betweenness_k`` sources.
+    max_pairs_per_capability
+        Keep at most this many critical pairs per capability (``None``: all).
     """
     from riskgraph.centrality import centrality
     from riskgraph.concentration import concentration
@@ -79,7 +82,7 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
 
     weights = weights if weights is not None else RegisterWeights()
     spof = single_points_of_failure(network)
-    pairs = critical_pairs(network)
+    pairs = critical_pairs(network, max_pairs_per_capability=max_pairs_per_capability)
     conc = concentration(network)
     cent = centrality(network, k=betweenness_k, seed=seed, sample_threshold=sample_threshold)
     register = risk_register(network, weights=weights, spof=spof, pairs=pairs,
@@ -91,6 +94,7 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
         "weights": dict(weights.__dict__),
         "betweenness_k": betweenness_k,
         "sample_threshold": sample_threshold,
+        "max_pairs_per_capability": max_pairs_per_capability,
         "defaults": {k: (dict(v) if hasattr(v, "items") else v)
                      for k, v in network.defaults.__dict__.items()},
     }

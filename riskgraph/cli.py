@@ -56,6 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--keep-partners", action="store_true",
                    help="alliance-only survivability keeps partner nations too")
     p.add_argument("--top", type=int, default=10, help="risks to list in the summary")
+    p.add_argument("--max-pairs", type=int, default=None, metavar="N",
+                   help="keep at most N critical pairs per capability (large networks)")
     p.set_defaults(run=_cmd_analyse)
 
     p = sub.add_parser("whatif", help="run scripted disruption scenarios (time to impact)")
@@ -176,8 +178,11 @@ def _cmd_analyse(args) -> int:
 
     if args.top < 0:
         raise _Usage("--top must be >= 0")
+    if args.max_pairs is not None and args.max_pairs < 0:
+        raise _Usage("--max-pairs must be >= 0")
     net = _load(args)
-    result = structural_analysis(net, seed=args.seed, keep_partners=args.keep_partners)
+    result = structural_analysis(net, seed=args.seed, keep_partners=args.keep_partners,
+                                 max_pairs_per_capability=args.max_pairs)
     out = write_outputs(args.out, result.tables(), command="analyse", package=net.package,
                         parameters=result.parameters, seed=args.seed)
     print(summary_text(net, result, top=args.top))

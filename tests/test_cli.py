@@ -194,3 +194,10 @@ def test_generate_writes_a_valid_package(tmp_path):
     assert res.returncode == 0, res.stderr
     assert run("validate", tmp_path / "syn").returncode == 0
     assert run("generate", "--nodes", "5", "--out", tmp_path / "x").returncode == 2
+
+
+def test_analyse_max_pairs_caps_the_pairs_table(tmp_path):
+    assert run("analyse", WORKED, "--out", tmp_path / "o", "--max-pairs", "1").returncode == 0
+    pairs = pd.read_csv(tmp_path / "o" / "critical_pairs.csv")
+    assert pairs.groupby(["nation_id", "platform_id"]).size().tolist() == [1, 1]
+    assert run("analyse", WORKED, "--out", tmp_path / "p", "--max-pairs", "-1").returncode == 2
