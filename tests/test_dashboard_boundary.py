@@ -76,9 +76,16 @@ def test_no_metric_is_computed_in_the_dashboard(path):
     assert not problems, f"{path.name}: " + "; ".join(problems)
 
 
+#: The command line is a front end like the dashboard (STYLE.md): its `dashboard` command
+#: may start the app; the library modules may not touch Dash.
+FRONT_ENDS = {"cli.py"}
+
+
 def test_the_library_knows_nothing_of_dash():
     library = DASHBOARD.parent / "riskgraph"
     for path in sorted(library.rglob("*.py")):
+        if path.name in FRONT_ENDS:
+            continue
         for node in ast.walk(_tree(path)):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 mods = [a.name for a in node.names] if isinstance(node, ast.Import) \
@@ -100,3 +107,17 @@ def test_the_boundary_check_catches_violations(tmp_path):
         test_imports_stay_on_the_public_api(bad)
     with pytest.raises(AssertionError, match="groupby"):
         test_no_metric_is_computed_in_the_dashboard(bad)
+
+
+def test_cli_reaches_the_dashboard_only_through_serve():
+    """The CLI's one door into the dashboard is riskgraph_dashboard.server.serve."""
+    cli = DASHBOARD.parent / "riskgraph" / "cli.py"
+    dash_imports = []
+    for node in ast.walk(_tree(cli)):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {
+                "dash", "dash_cytoscape", "dash_ag_grid", "dash_mantine_components", "flask",
+                "riskgraph_dashboard", "dashboard"}:
+            dash_imports.append((node.module, [a.name for a in node.names]))
+        if isinstance(node, ast.Import):
+            assert all(a.name.split(".")[0] not in {"dash", "flask"} for a in node.names)
+    assert dash_imports == [("riskgraph_dashboard.server", ["serve"])]
