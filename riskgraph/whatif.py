@@ -90,6 +90,28 @@ class WhatIfResult:
     nations: pd.DataFrame
     exposed: pd.DataFrame
 
+    # Used where a DataFrame is expected, the result is its capability table:
+    # ``result["loss_fraction"]``, ``result.loc[...]``, ``len(result)``.
+    def __getitem__(self, key):
+        return self.capabilities[key]
+
+    def __getattr__(self, name):
+        if name.startswith("__") or name in ("capabilities", "nations", "exposed"):
+            raise AttributeError(name)
+        return getattr(self.capabilities, name)
+
+    def __len__(self) -> int:
+        return len(self.capabilities)
+
+
+def _as_scenario(item) -> Scenario:
+    """A Scenario, or one built from a mapping with the TOML keys (name, fail, days, ...)."""
+    from collections.abc import Mapping
+
+    if isinstance(item, Scenario) or not isinstance(item, Mapping):
+        return item
+    return Scenario(**dict(item))
+
 
 def run_scenario(network: SupplyNetwork, scenario: Scenario) -> WhatIfResult:
     """Run one scenario; see :func:`run_scenarios`.
@@ -107,7 +129,7 @@ def run_scenario(network: SupplyNetwork, scenario: Scenario) -> WhatIfResult:
     capability:USA/P1   True              0.6                  NaN
     capability:USA/P2   True              0.6                  NaN
     """
-    return run_scenarios(network, [scenario])
+    return run_scenarios(network, [_as_scenario(scenario)])
 
 
 def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> WhatIfResult:
@@ -144,9 +166,11 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     capability
     capability:USA/P1   supplier:S_A                  0.0     True
     """
-    if isinstance(scenarios, Scenario):
+    from collections.abc import Mapping
+
+    if isinstance(scenarios, (Scenario, Mapping)):
         scenarios = [scenarios]
-    scenarios = list(scenarios)
+    scenarios = [_as_scenario(s) for s in scenarios]
     check_scenarios(network, scenarios)
     c = network.compiled
     index = c.index

@@ -663,3 +663,19 @@ def test_only_downstream_nodes_are_visited(worked):
     assert {str(c.ids[v]) for v in down} == {"supplier:S_A", "component:A", "component:C",
                                              "component:P1", "capability:USA/P1"}
     assert all(c.kind[v] != CAPABILITY or str(c.ids[v]) == "capability:USA/P1" for v in down)
+
+
+def test_result_reads_like_its_capability_table_and_mappings_are_scenarios():
+    from pathlib import Path
+
+    from riskgraph import load_network
+    from riskgraph.whatif import run_scenario
+
+    net = load_network(Path(__file__).parent / "fixtures" / "worked")
+    res = run_scenario(net, {"name": "S_A down", "fail": ["supplier:S_A"],
+                             "days": {"supplier:S_A": 100}})
+    assert len(res) == 2
+    assert res["days_lost"].loc["capability:USA/P1"] == 100
+    assert res.loc["capability:USA/P2", "up"]
+    assert list(res.columns) == list(res.capabilities.columns)
+    assert res.nations.loc["nation:USA", "capabilities_lost"] == 1
