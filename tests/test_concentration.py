@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from randpkg import ref_supply, write_random_package
+from pkgtools import write_package
 from riskgraph import load_network
 from riskgraph.concentration import concentration, hhi
 
@@ -27,10 +28,7 @@ DIRECT = ["suppliers", "share_total", "nations", "hhi_supplier", "hhi_nation",
 
 
 def write_tables(folder: Path, tables: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text.strip() + "\n", encoding="utf-8")
-    return folder
+    return write_package(folder, **tables)
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from randpkg import ref_available, ref_supply, write_random_package
+from pkgtools import write_package
 from riskgraph import load_network
 from riskgraph.errors import UsageError
 from riskgraph.exposure import (alliance_survivability, exposure_matrix, exposure_summary,
@@ -30,10 +31,7 @@ EXPORT_COLUMNS = ["failing_nation_id", "nation_id", "platform_id", "loss_fractio
 
 
 def write_tables(folder: Path, tables: dict[str, str]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, text in tables.items():
-        (folder / f"{name}.csv").write_text(text.strip() + "\n", encoding="utf-8")
-    return folder
+    return write_package(folder, **tables)
 
 
 @pytest.fixture
