@@ -4,58 +4,48 @@ The data flow reads left to right, once::
 
     CSV folder -> read_package (validated tables) -> SupplyNetwork (compiled graph)
                -> analyses (DataFrames) -> figures / CSV exports / dashboard
+
+The public names below are imported on first use (PEP 562), so ``riskgraph --help`` and
+``import riskgraph`` stay fast; ``from riskgraph import load_network`` works as usual.
 """
 
-from riskgraph.analysis import StructuralAnalysis, structural_analysis
-from riskgraph.centrality import centrality
-from riskgraph.concentration import concentration
+from __future__ import annotations
+
+import importlib
+
 from riskgraph.errors import RiskgraphError, UsageError, ValidationError
-from riskgraph.exposure import alliance_survivability, nation_exposure
-from riskgraph.montecarlo import MonteCarloResult, monte_carlo
-from riskgraph.network import SupplyNetwork, build_network, load_network, node_id, split_node_id
-from riskgraph.package import DataPackage, read_package, write_package
-from riskgraph.register import RegisterWeights, risk_register
-from riskgraph.scenario import Scenario, read_scenarios
-from riskgraph.schema import TABLES, Defaults
-from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
-from riskgraph.validation import Issue, ValidationReport, validate_package
-from riskgraph.whatif import compare_scenarios, run_scenario, run_scenarios
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "MonteCarloResult",
-    "monte_carlo",
-    "RegisterWeights",
-    "Scenario",
-    "StructuralAnalysis",
-    "alliance_survivability",
-    "blast_radius",
-    "centrality",
-    "compare_scenarios",
-    "concentration",
-    "critical_pairs",
-    "nation_exposure",
-    "read_scenarios",
-    "risk_register",
-    "run_scenario",
-    "run_scenarios",
-    "single_points_of_failure",
-    "structural_analysis",
-    "write_package",
-    "DataPackage",
-    "Defaults",
-    "Issue",
-    "RiskgraphError",
-    "SupplyNetwork",
-    "TABLES",
-    "UsageError",
-    "ValidationError",
-    "ValidationReport",
-    "build_network",
-    "load_network",
-    "node_id",
-    "read_package",
-    "split_node_id",
-    "validate_package",
-]
+#: public name -> the module that defines it
+_EXPORTS = {
+    "StructuralAnalysis": "analysis", "structural_analysis": "analysis",
+    "centrality": "centrality",
+    "concentration": "concentration",
+    "alliance_survivability": "exposure", "nation_exposure": "exposure",
+    "MonteCarloResult": "montecarlo", "monte_carlo": "montecarlo",
+    "SupplyNetwork": "network", "build_network": "network", "load_network": "network",
+    "node_id": "network", "split_node_id": "network",
+    "DataPackage": "package", "read_package": "package", "write_package": "package",
+    "RegisterWeights": "register", "risk_register": "register",
+    "Scenario": "scenario", "read_scenarios": "scenario",
+    "TABLES": "schema", "Defaults": "schema",
+    "blast_radius": "spof", "critical_pairs": "spof", "single_points_of_failure": "spof",
+    "Issue": "validation", "ValidationReport": "validation", "validate_package": "validation",
+    "compare_scenarios": "whatif", "run_scenario": "whatif", "run_scenarios": "whatif",
+}
+
+__all__ = sorted(["RiskgraphError", "UsageError", "ValidationError", *_EXPORTS])
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'riskgraph' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"riskgraph.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

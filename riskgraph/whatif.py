@@ -110,6 +110,13 @@ def _as_scenario(item) -> Scenario:
 
     if isinstance(item, Scenario) or not isinstance(item, Mapping):
         return item
+    valid = ("name", "fail", "capacity", "days", "horizon_days")
+    unknown = [k for k in item if k not in valid]
+    if unknown or "name" not in item:
+        from riskgraph.errors import UsageError
+
+        what = f"unknown key {unknown[0]!r}" if unknown else "no 'name'"
+        raise UsageError(f"scenario mapping has {what}; valid keys: {', '.join(valid)}")
     return Scenario(**dict(item))
 
 

@@ -269,7 +269,13 @@ def test_check_scenario_names_scenario_and_key(worked):
 
 def test_non_scenarios_are_refused(worked):
     with pytest.raises(UsageError, match="Scenario objects"):
-        run_scenarios(worked, [{"name": "dict"}])
+        run_scenarios(worked, [42])
+    with pytest.raises(UsageError, match="unknown key 'failures'"):
+        run_scenarios(worked, [{"name": "dict", "failures": ["supplier:S_A"]}])
+    with pytest.raises(UsageError, match="no 'name'"):
+        run_scenarios(worked, [{"fail": ["supplier:S_A"]}])
+    # a mapping with the TOML keys is a scenario
+    assert run_scenarios(worked, [{"name": "dict"}]).capabilities["up"].all()
     with pytest.raises(UsageError, match="capacity must be a mapping"):
         Scenario("x", capacity=[("supplier:S_A", 0.5)])
 
