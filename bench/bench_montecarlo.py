@@ -3,7 +3,7 @@
 Usage: python bench/bench_montecarlo.py [--sizes 20000 100000] [--trials 10000]
        [--naive-trials 40] [--seed 1] [--sample-trials 100000] [--no-dask]
 
-For every synthetic size (riskgraph.synthetic.generate_package, into a temp folder):
+For every synthetic size (riskgraph.io.synthetic.generate_package, into a temp folder):
 
 * naive — per trial, draw one uniform number per failure point and walk the networkx
   graph in topological order applying DESIGN §3.1 node by node (predecessor edges and
@@ -113,9 +113,9 @@ def row(size, step, seconds, trials, peak, note=""):
 
 def bench_size(size: int, args) -> None:
     from riskgraph import load_network
-    from riskgraph.montecarlo import _build_model, _draw, default_points, monte_carlo
-    from riskgraph.propagation import available_packed, unpack_trials
-    from riskgraph.synthetic import generate_package
+    from riskgraph.analyses.montecarlo import _build_model, _draw, default_points, monte_carlo
+    from riskgraph.model.propagation import available_packed, unpack_trials
+    from riskgraph.io.synthetic import generate_package
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "pkg"
@@ -176,7 +176,7 @@ def bench_size(size: int, args) -> None:
 
 def bench_sample(args) -> None:
     from riskgraph import load_network
-    from riskgraph.montecarlo import monte_carlo
+    from riskgraph.analyses.montecarlo import monte_carlo
 
     net = load_network(ROOT / "data" / "allied-defence")
     n = args.sample_trials

@@ -4,7 +4,7 @@ Usage: python bench/bench_structural.py [--sizes 20000 100000 1000000] [--seed 1
        [--skip-pairs-above 100000]
 
 Prints one table row per (size, step) with wall time and peak RSS so far. Packages are
-generated into a temporary folder (riskgraph.synthetic.generate_package).
+generated into a temporary folder (riskgraph.io.synthetic.generate_package).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ def main() -> None:
     args = parser.parse_args()
 
     from riskgraph import load_network
-    from riskgraph.centrality import centrality
-    from riskgraph.concentration import concentration
-    from riskgraph.exposure import alliance_survivability, nation_exposure
-    from riskgraph.spof import critical_pairs, single_points_of_failure
-    from riskgraph.synthetic import generate_package
+    from riskgraph.analyses.centrality import centrality
+    from riskgraph.analyses.concentration import concentration
+    from riskgraph.analyses.exposure import alliance_survivability, nation_exposure
+    from riskgraph.analyses.spof import critical_pairs, single_points_of_failure
+    from riskgraph.io.synthetic import generate_package
 
     print(f"{'nodes':>9} {'step':<26} {'seconds':>8} {'peak MB':>8}  note")
     for size in args.sizes:

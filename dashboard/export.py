@@ -1,7 +1,7 @@
 """Downloads: tables written by the library's export code, zipped with their manifest.
 
 Every download is what ``riskgraph analyse --out DIR`` (or ``whatif`` / Monte Carlo) would
-write: :func:`riskgraph.export.write_outputs` writes the formula-safe CSV files and
+write: :func:`riskgraph.io.export.write_outputs` writes the formula-safe CSV files and
 ``manifest.json`` into a private temporary folder, and that folder is zipped. So a
 downloaded CSV is byte for byte the CLI's, and the manifest records the package's input
 hashes and the parameters.
@@ -14,7 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from riskgraph.export import MANIFEST_NAME, write_outputs
+from riskgraph.io.export import MANIFEST_NAME, write_outputs
 
 __all__ = ["zip_outputs"]
 

@@ -57,8 +57,8 @@ class Loaded:
     """
 
     def __init__(self, ref: PackageRef):
-        from riskgraph.analysis import structural_analysis
-        from riskgraph.summary import headline_figures
+        from riskgraph.analyses.structural import structural_analysis
+        from riskgraph.io.summary import headline_figures
 
         self.ref = ref
         t0 = time.perf_counter()
@@ -95,7 +95,7 @@ class Loaded:
 
     @property
     def survivability_with_partners(self):
-        from riskgraph.exposure import alliance_survivability
+        from riskgraph.analyses.exposure import alliance_survivability
         return self._once("_surv_partners",
                           lambda: alliance_survivability(self.network, keep_partners=True))
 
@@ -107,8 +107,8 @@ class Loaded:
         return self._once("_scenarios", self._read_scenarios)
 
     def _read_scenarios(self):
-        from riskgraph.scenario import read_scenarios
-        from riskgraph.validation import ValidationReport
+        from riskgraph.model.scenario import read_scenarios
+        from riskgraph.io.validation import ValidationReport
 
         path = Path(self.ref.path) / "scenarios.toml"
         if not path.is_file():

@@ -21,7 +21,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
-from riskgraph.schema import TABLES
+from riskgraph.io.schema import TABLES
 
 __all__ = ["PACKAGE_FILES", "UploadLimits", "UploadResult", "decode_data_url", "extract_upload"]
 

@@ -19,20 +19,20 @@ __version__ = "0.1.0"
 
 #: public name -> the module that defines it
 _EXPORTS = {
-    "StructuralAnalysis": "analysis", "structural_analysis": "analysis",
-    "centrality": "centrality",
-    "concentration": "concentration",
-    "alliance_survivability": "exposure", "nation_exposure": "exposure",
-    "MonteCarloResult": "montecarlo", "monte_carlo": "montecarlo",
-    "SupplyNetwork": "network", "build_network": "network", "load_network": "network",
-    "node_id": "network", "split_node_id": "network",
-    "DataPackage": "package", "read_package": "package", "write_package": "package",
-    "RegisterWeights": "register", "risk_register": "register",
-    "Scenario": "scenario", "read_scenarios": "scenario",
-    "TABLES": "schema", "Defaults": "schema",
-    "blast_radius": "spof", "critical_pairs": "spof", "single_points_of_failure": "spof",
-    "Issue": "validation", "ValidationReport": "validation", "validate_package": "validation",
-    "compare_scenarios": "whatif", "run_scenario": "whatif", "run_scenarios": "whatif",
+    "StructuralAnalysis": "analyses.structural", "structural_analysis": "analyses.structural",
+    "centrality": "analyses.centrality",
+    "concentration": "analyses.concentration",
+    "alliance_survivability": "analyses.exposure", "nation_exposure": "analyses.exposure",
+    "MonteCarloResult": "analyses.montecarlo", "monte_carlo": "analyses.montecarlo",
+    "SupplyNetwork": "model.network", "build_network": "model.network", "load_network": "model.network",
+    "node_id": "model.network", "split_node_id": "model.network",
+    "DataPackage": "io.package", "read_package": "io.package", "write_package": "io.package",
+    "RegisterWeights": "analyses.register", "risk_register": "analyses.register",
+    "Scenario": "model.scenario", "read_scenarios": "model.scenario",
+    "TABLES": "io.schema", "Defaults": "io.schema",
+    "blast_radius": "analyses.spof", "critical_pairs": "analyses.spof", "single_points_of_failure": "analyses.spof",
+    "Issue": "io.validation", "ValidationReport": "io.validation", "validate_package": "io.validation",
+    "compare_scenarios": "analyses.whatif", "run_scenario": "analyses.whatif", "run_scenarios": "analyses.whatif",
 }
 
 __all__ = sorted(["RiskgraphError", "UsageError", "ValidationError", *_EXPORTS])

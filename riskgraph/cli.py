@@ -135,7 +135,7 @@ def _print_issues(issues, stream) -> None:
 
 
 def _cmd_validate(args) -> int:
-    from riskgraph.validation import validate_package
+    from riskgraph.io.validation import validate_package
 
     report = validate_package(args.package, **_read_options(args))
     if args.format == "csv":
@@ -154,7 +154,7 @@ def _cmd_validate(args) -> int:
 
 def _load(args):
     """Read and compile the package; ValidationError propagates to main()."""
-    from riskgraph.network import load_network
+    from riskgraph.model.network import load_network
 
     net = load_network(args.package, ownership=not args.no_ownership, **_read_options(args))
     _print_issues(net.package.report.warnings, sys.stderr)
@@ -162,7 +162,7 @@ def _load(args):
 
 
 def _cmd_summary(args) -> int:
-    from riskgraph.summary import summary_text
+    from riskgraph.io.summary import summary_text
 
     if args.top < 0:
         raise _Usage("--top must be >= 0")
@@ -172,9 +172,9 @@ def _cmd_summary(args) -> int:
 
 
 def _cmd_analyse(args) -> int:
-    from riskgraph.analysis import structural_analysis
-    from riskgraph.export import write_outputs
-    from riskgraph.summary import summary_text
+    from riskgraph.analyses.structural import structural_analysis
+    from riskgraph.io.export import write_outputs
+    from riskgraph.io.summary import summary_text
 
     if args.top < 0:
         raise _Usage("--top must be >= 0")
@@ -191,9 +191,9 @@ def _cmd_analyse(args) -> int:
 
 
 def _cmd_whatif(args) -> int:
-    from riskgraph.export import write_outputs
-    from riskgraph.scenario import read_scenarios, scenario_from_options
-    from riskgraph.whatif import compare_scenarios, run_scenarios
+    from riskgraph.io.export import write_outputs
+    from riskgraph.model.scenario import read_scenarios, scenario_from_options
+    from riskgraph.analyses.whatif import compare_scenarios, run_scenarios
 
     adhoc = bool(args.fail or args.capacity or args.days is not None)
     if args.scenarios and adhoc:
@@ -273,8 +273,8 @@ class _ProgressBar:
 
 
 def _cmd_montecarlo(args) -> int:
-    from riskgraph.export import write_outputs
-    from riskgraph.montecarlo import monte_carlo
+    from riskgraph.io.export import write_outputs
+    from riskgraph.analyses.montecarlo import monte_carlo
 
     if args.trials < 1:
         raise _Usage("--trials must be at least 1")
@@ -317,7 +317,7 @@ def _cmd_dashboard(args) -> int:
 def _cmd_generate(args) -> int:
     from pathlib import Path
 
-    from riskgraph.synthetic import generate_package
+    from riskgraph.io.synthetic import generate_package
 
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from riskgraph.validation import ValidationReport
+    from riskgraph.io.validation import ValidationReport
 
 __all__ = ["RiskgraphError", "ValidationError", "UsageError"]
 

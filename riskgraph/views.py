@@ -1,7 +1,7 @@
 """Ready-to-show views of a network and its analyses, for front ends (the dashboard).
 
-Every function here is a pure function of a :class:`~riskgraph.network.SupplyNetwork`, a
-:class:`~riskgraph.analysis.StructuralAnalysis` or a what-if result: it returns a DataFrame
+Every function here is a pure function of a :class:`~riskgraph.model.network.SupplyNetwork`, a
+:class:`~riskgraph.analyses.structural.StructuralAnalysis` or a what-if result: it returns a DataFrame
 or a small dataclass, never mutates its inputs and knows nothing of Dash or plotting. The
 dashboard only formats what these return, so every number it shows is computed here or in
 the analysis modules (and is the same number the CLI writes).
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.network import (
+from riskgraph.model.network import (
     CAPABILITY,
     COMPONENT,
     GROUP_SOURCING,
@@ -201,7 +201,7 @@ def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
     Parameters
     ----------
     network, analysis
-        The network and its :func:`~riskgraph.analysis.structural_analysis`.
+        The network and its :func:`~riskgraph.analyses.structural.structural_analysis`.
     capability
         Typed id, e.g. ``"capability:POL/F-35A"``.
     kinds
@@ -217,7 +217,7 @@ def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.analysis import structural_analysis
+    >>> from riskgraph.analyses.structural import structural_analysis
     >>> net = load_network("tests/fixtures/worked")
     >>> capability_spofs(net, structural_analysis(net), "capability:USA/P1").index.tolist()
     ['nation:USA', 'supplier:S_A', 'component:A', 'component:B', 'component:C']
@@ -270,7 +270,7 @@ def capability_pairs(network: SupplyNetwork, analysis, capability: str) -> pd.Da
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.analysis import structural_analysis
+    >>> from riskgraph.analyses.structural import structural_analysis
     >>> net = load_network("tests/fixtures/worked")
     >>> capability_pairs(net, structural_analysis(net), "capability:USA/P1")["name_b"].tolist()
     ['Supplier B1', 'Supplier B2']
@@ -309,7 +309,7 @@ def supplier_sites(network: SupplyNetwork, analysis) -> pd.DataFrame:
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.analysis import structural_analysis
+    >>> from riskgraph.analyses.structural import structural_analysis
     >>> net = load_network("tests/fixtures/worked")
     >>> supplier_sites(net, structural_analysis(net))["capabilities_lost"].to_dict()
     {'supplier:S_A': 1, 'supplier:S_B1': 0, 'supplier:S_B2': 0}
@@ -422,7 +422,7 @@ def focus_subgraph(network: SupplyNetwork, analysis, *, focus: str | None = None
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.analysis import structural_analysis
+    >>> from riskgraph.analyses.structural import structural_analysis
     >>> net = load_network("tests/fixtures/worked")
     >>> sub = focus_subgraph(net, structural_analysis(net), focus="capability:USA/P2",
     ...                      depth=2)
@@ -515,7 +515,7 @@ def node_detail(network: SupplyNetwork, analysis, node: str) -> dict:
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.analysis import structural_analysis
+    >>> from riskgraph.analyses.structural import structural_analysis
     >>> net = load_network("tests/fixtures/worked")
     >>> d = node_detail(net, structural_analysis(net), "component:B")
     >>> d["inputs"][["group", "input", "share"]].values.tolist()
@@ -617,13 +617,13 @@ def exposure_heatmap(network: SupplyNetwork, exposure: pd.DataFrame, *,
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.exposure import nation_exposure
+    >>> from riskgraph.analyses.exposure import nation_exposure
     >>> net = load_network("tests/fixtures/worked")
     >>> h = exposure_heatmap(net, nation_exposure(net))
     >>> h.row_labels, h.col_labels
     (['United States (USA)', 'Germany (DEU)'], ['USA P1', 'USA P2'])
     """
-    from riskgraph.exposure import exposure_matrix
+    from riskgraph.analyses.exposure import exposure_matrix
 
     m = exposure_matrix(exposure, value="loss_fraction")
     caps = network.capabilities.reindex(m.columns)
@@ -654,7 +654,7 @@ def survivability_summary(survivability: pd.DataFrame) -> dict:
     Parameters
     ----------
     survivability
-        :func:`riskgraph.exposure.alliance_survivability`.
+        :func:`riskgraph.analyses.exposure.alliance_survivability`.
 
     Returns
     -------
@@ -665,7 +665,7 @@ def survivability_summary(survivability: pd.DataFrame) -> dict:
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.exposure import alliance_survivability
+    >>> from riskgraph.analyses.exposure import alliance_survivability
     >>> s = survivability_summary(alliance_survivability(load_network("tests/fixtures/worked")))
     >>> s["up"], s["capabilities"], s["failed_nations"]
     (2, 2, [])
@@ -686,7 +686,7 @@ def nation_dependence(network: SupplyNetwork, exposure: pd.DataFrame,
     Parameters
     ----------
     exposure
-        :func:`riskgraph.exposure.nation_exposure` of ``network``.
+        :func:`riskgraph.analyses.exposure.nation_exposure` of ``network``.
     failing_nation
         ``'CHN'`` or ``'nation:CHN'``.
 
@@ -700,7 +700,7 @@ def nation_dependence(network: SupplyNetwork, exposure: pd.DataFrame,
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.exposure import nation_exposure
+    >>> from riskgraph.analyses.exposure import nation_exposure
     >>> net = load_network("tests/fixtures/worked")
     >>> nation_dependence(net, nation_exposure(net), "DEU").round(2).to_dict("records")
     ... # doctest: +NORMALIZE_WHITESPACE
@@ -754,7 +754,7 @@ def capability_matrix(network: SupplyNetwork, table: pd.DataFrame, value: str) -
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.exposure import alliance_survivability
+    >>> from riskgraph.analyses.exposure import alliance_survivability
     >>> net = load_network("tests/fixtures/worked")
     >>> m = capability_matrix(net, alliance_survivability(net), "supply_fraction")
     >>> m.z.round(2).to_dict("index")
@@ -791,8 +791,8 @@ def whatif_matrix(network: SupplyNetwork, capabilities: pd.DataFrame, scenario: 
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
-    >>> from riskgraph.whatif import run_scenarios
+    >>> from riskgraph.model.scenario import Scenario
+    >>> from riskgraph.analyses.whatif import run_scenarios
     >>> net = load_network("tests/fixtures/worked")
     >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"])])
     >>> whatif_matrix(net, res.capabilities, "A").z.to_dict("index")
@@ -805,7 +805,7 @@ def down_intervals(network: SupplyNetwork, scenario) -> pd.DataFrame:
     """When each capability is down and when it recovers, within the scenario's horizon.
 
     The exact down sets of DESIGN §3.3 (stock included) that
-    :func:`riskgraph.whatif.run_scenarios` summarises as ``time_to_impact_days`` (the first
+    :func:`riskgraph.analyses.whatif.run_scenarios` summarises as ``time_to_impact_days`` (the first
     start) and ``days_lost`` (the total length).
 
     Returns
@@ -818,15 +818,15 @@ def down_intervals(network: SupplyNetwork, scenario) -> pd.DataFrame:
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
+    >>> from riskgraph.model.scenario import Scenario
     >>> net = load_network("tests/fixtures/worked")
     >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 100})
     >>> down_intervals(net, s)[["capability", "start_day", "end_day"]].values.tolist()
     [['capability:USA/P1', 0.0, 100.0]]
     """
     # The interval pass is the what-if engine's own (one implementation of §3.3).
-    from riskgraph.scenario import Scenario
-    from riskgraph.whatif import down_sets
+    from riskgraph.model.scenario import Scenario
+    from riskgraph.analyses.whatif import down_sets
 
     if not isinstance(scenario, Scenario):
         raise UsageError(f"expected a Scenario, got {type(scenario).__name__}")
@@ -861,8 +861,8 @@ def whatif_headline(capabilities: pd.DataFrame, scenario: str,
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
-    >>> from riskgraph.whatif import run_scenarios
+    >>> from riskgraph.model.scenario import Scenario
+    >>> from riskgraph.analyses.whatif import run_scenarios
     >>> net = load_network("tests/fixtures/worked")
     >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"],
     ...                                    days={"supplier:S_A": 180})])

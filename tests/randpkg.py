@@ -26,8 +26,8 @@ Use from any test module (``tests/`` is on ``sys.path`` under pytest)::
   Capacities / failures not mentioned are 1 / up; ``ownership=False`` ignores owner
   nations, like ``load_network(..., ownership=False)``.
 
-Both accept a :class:`~riskgraph.package.DataPackage` or anything with a ``.package``
-attribute (a :class:`~riskgraph.network.SupplyNetwork`).
+Both accept a :class:`~riskgraph.io.package.DataPackage` or anything with a ``.package``
+attribute (a :class:`~riskgraph.model.network.SupplyNetwork`).
 
 >>> import random, tempfile
 >>> from riskgraph import read_package

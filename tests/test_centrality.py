@@ -1,4 +1,4 @@
-"""Tests for riskgraph.centrality (DESIGN §4.5).
+"""Tests for riskgraph.analyses.centrality (DESIGN §4.5).
 
 The vectorised level-by-level measures are checked against networkx on ``network.graph``:
 betweenness against ``networkx.betweenness_centrality`` (exact, and sampled with the same
@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from randpkg import write_random_package
 from riskgraph import load_network
-from riskgraph.centrality import centrality
+from riskgraph.analyses.centrality import centrality
 from riskgraph.errors import UsageError
 
 COLUMNS = ["kind", "name", "betweenness", "downstream_capabilities", "downstream_nations",

@@ -1,4 +1,4 @@
-"""Tests for riskgraph.concentration (DESIGN §4.3).
+"""Tests for riskgraph.analyses.concentration (DESIGN §4.3).
 
 Hand-computed values on the worked fixture and on a small ``mixed`` package written in
 ``tmp_path``; the direct columns are checked against a slow per-component computation from
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from randpkg import ref_supply, write_random_package
 from pkgtools import write_package
 from riskgraph import load_network
-from riskgraph.concentration import concentration, hhi
+from riskgraph.analyses.concentration import concentration, hhi
 
 DIRECT = ["suppliers", "share_total", "nations", "hhi_supplier", "hhi_nation",
           "top_nation_id", "top_nation_share", "non_member_share", "non_member_owner_share",

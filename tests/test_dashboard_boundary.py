@@ -18,8 +18,8 @@ MODULES = sorted(DASHBOARD.rglob("*.py"))
 
 FORBIDDEN_IMPORTS = {"networkx", "numpy", "scipy", "igraph", "rustworkx", "graph_tool"}
 #: Library modules that hold kernels or internals, not a public analysis entry point.
-FORBIDDEN_RISKGRAPH = {"riskgraph.propagation", "riskgraph.network", "riskgraph.intervals",
-                       "riskgraph.distributed"}
+FORBIDDEN_RISKGRAPH = {"riskgraph.model.propagation", "riskgraph.model.network", "riskgraph.model.intervals",
+                       "riskgraph.analyses.distributed"}
 FORBIDDEN_ATTRIBUTES = {"compiled", "graph"}
 #: Methods that compute a statistic or reshape data into one: the library's job.
 AGGREGATIONS = {
@@ -100,8 +100,8 @@ def test_the_library_knows_nothing_of_dash():
 def test_the_boundary_check_catches_violations(tmp_path):
     """The checks above really fire (guard against a vacuous pass)."""
     bad = tmp_path / "bad.py"
-    bad.write_text("import networkx as nx\nfrom riskgraph.spof import _group_crit\n"
-                   "from riskgraph.propagation import supply\n"
+    bad.write_text("import networkx as nx\nfrom riskgraph.analyses.spof import _group_crit\n"
+                   "from riskgraph.model.propagation import supply\n"
                    "def cb(df, net):\n    return df.groupby('x').sum(), net.graph\n")
     with pytest.raises(AssertionError, match="networkx"):
         test_imports_stay_on_the_public_api(bad)

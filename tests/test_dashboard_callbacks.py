@@ -35,7 +35,7 @@ POL_F35 = "capability:POL/F-35A"
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from riskgraph.synthetic import generate_package
+    from riskgraph.io.synthetic import generate_package
 
     synthetic = generate_package(tmp_path_factory.mktemp("pkgs") / "synthetic", nodes=3000,
                                  seed=1)

@@ -1,4 +1,4 @@
-"""Tests of riskgraph.export: formula neutralising, CSV bytes, atomic folder writes."""
+"""Tests of riskgraph.io.export: formula neutralising, CSV bytes, atomic folder writes."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 from riskgraph import __version__, read_package
-from riskgraph import export
+from riskgraph.io import export
 from riskgraph.errors import UsageError
-from riskgraph.export import (FORMULA_TRIGGERS, MANIFEST_NAME, neutralize_formulas,
+from riskgraph.io.export import (FORMULA_TRIGGERS, MANIFEST_NAME, neutralize_formulas,
                               to_csv_bytes, write_outputs)
 
 

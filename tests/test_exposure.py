@@ -1,4 +1,4 @@
-"""Tests for riskgraph.exposure (DESIGN §4.4) and for the randpkg reference semantics.
+"""Tests for riskgraph.analyses.exposure (DESIGN §4.4) and for the randpkg reference semantics.
 
 Hand values on the worked fixture (USA fails: P1 loses everything — S_A is in the USA —
 and P2 keeps S_B2's 0.6; DEU fails: both keep S_B1's 0.6) and on a small ``blocs``
@@ -23,9 +23,9 @@ from randpkg import ref_available, ref_supply, write_random_package
 from pkgtools import write_package
 from riskgraph import load_network
 from riskgraph.errors import UsageError
-from riskgraph.exposure import (alliance_survivability, exposure_matrix, exposure_summary,
+from riskgraph.analyses.exposure import (alliance_survivability, exposure_matrix, exposure_summary,
                                 nation_exposure, non_allied_nations)
-from riskgraph.propagation import available, supply
+from riskgraph.model.propagation import available, supply
 
 EXPORT_COLUMNS = ["failing_nation_id", "nation_id", "platform_id", "loss_fraction"]
 

@@ -18,11 +18,11 @@ import pytest
 from pkgtools import network_from
 from randpkg import ref_available, write_random_package
 from riskgraph import UsageError, load_network
-from riskgraph.montecarlo import (CHUNK_TRIALS, IMPORTANCE_COLUMNS, MonteCarloResult,
+from riskgraph.analyses.montecarlo import (CHUNK_TRIALS, IMPORTANCE_COLUMNS, MonteCarloResult,
                                   _build_model, _chunk_counts, _draw, default_points,
                                   exact_unavailability, monte_carlo, wilson_interval)
-from riskgraph.network import CAPABILITY
-from riskgraph.propagation import WORD_BITS, available, popcount, trial_mask, unpack_trials
+from riskgraph.model.network import CAPABILITY
+from riskgraph.model.propagation import WORD_BITS, available, popcount, trial_mask, unpack_trials
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "data" / "allied-defence"
@@ -237,7 +237,7 @@ def test_chunk_counts_equal_a_plain_per_trial_evaluation(sample, budget, monkeyp
     """On the sample, the chunk's counts (base; forced down over the live part of the
     cone; forced up on the trials where the point failed) equal full evaluations of the
     same draws with the point's flag set by hand — in one batch or many."""
-    import riskgraph.montecarlo as mcmod
+    import riskgraph.analyses.montecarlo as mcmod
 
     if budget:
         monkeypatch.setattr(mcmod, "_BATCH_WORDS", budget)
@@ -328,7 +328,7 @@ def test_independent_of_pythonhashseed(tmp_path):
     script = (
         "import hashlib, sys\n"
         "from riskgraph import load_network\n"
-        "from riskgraph.montecarlo import monte_carlo\n"
+        "from riskgraph.analyses.montecarlo import monte_carlo\n"
         f"r = monte_carlo(load_network({str(SAMPLE)!r}), trials=5000, seed=3, max_points=5)\n"
         "h = hashlib.sha256()\n"
         "for name, df in sorted(r.tables().items()):\n"
@@ -512,8 +512,8 @@ def test_sample_hundred_thousand_trials(sample):
 
 
 def blast_radius_choice(net, k: int) -> list[str]:
-    """The documented default order, straight from riskgraph.spof.blast_radius."""
-    from riskgraph.spof import blast_radius
+    """The documented default order, straight from riskgraph.analyses.spof.blast_radius."""
+    from riskgraph.analyses.spof import blast_radius
 
     c = net.compiled
     br = blast_radius(net)
@@ -557,8 +557,8 @@ def test_default_points_follow_blast_radius_on_random_networks(seed, tmp_path):
 
 
 def test_select_trials_picks_bits_in_order():
-    from riskgraph.montecarlo import _select_trials
-    from riskgraph.propagation import pack_trials
+    from riskgraph.analyses.montecarlo import _select_trials
+    from riskgraph.model.propagation import pack_trials
 
     rng = np.random.default_rng(0)
     flags = rng.random((7, 300)) < 0.4

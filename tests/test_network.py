@@ -13,7 +13,7 @@ import pytest
 
 from pkgtools import CHAIN, DIAMOND, MIXED, network_from, write_package
 from riskgraph import UsageError, load_network, node_id, split_node_id
-from riskgraph.network import GROUP_PLAIN, GROUP_SOURCING, GROUP_SUBSTITUTE
+from riskgraph.model.network import GROUP_PLAIN, GROUP_SOURCING, GROUP_SUBSTITUTE
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -143,7 +143,7 @@ def test_levels_partition_nodes(tmp_path):
 
 
 def test_sample_package_round_trip(tmp_path):
-    from riskgraph.package import read_package, write_package as write_pkg
+    from riskgraph.io.package import read_package, write_package as write_pkg
 
     sample = ROOT / "data" / "allied-defence"
     if not (sample / "nations.csv").exists():

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 from pkgtools import MIXED, network_from
 from randpkg import ref_available, ref_supply, write_random_package
 from riskgraph import load_network
-from riskgraph.network import CAPABILITY
-from riskgraph.propagation import (available, available_packed, make_plan, pack_trials,
+from riskgraph.model.network import CAPABILITY
+from riskgraph.model.propagation import (available, available_packed, make_plan, pack_trials,
                                    popcount, run_plan, split_by_step, supply,
                                    trial_mask, unpack_trials)
 

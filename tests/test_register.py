@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from riskgraph import UsageError, load_network
-from riskgraph.register import RegisterWeights, risk_register, single_failure_loss
+from riskgraph.analyses.register import RegisterWeights, risk_register, single_failure_loss
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
 

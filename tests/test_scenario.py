@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from riskgraph import RiskgraphError, UsageError, ValidationError, load_network
-from riskgraph.scenario import (Scenario, ScenarioError, check_scenario, read_scenarios,
+from riskgraph.model.scenario import (Scenario, ScenarioError, check_scenario, read_scenarios,
                                 scenario_from_options)
-from riskgraph.whatif import run_scenarios
+from riskgraph.analyses.whatif import run_scenarios
 
 HERE = Path(__file__).parent
 SCENARIOS = HERE / "fixtures" / "scenarios"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pkgtools import CHAIN, DIAMOND, MIXED, network_from
 from riskgraph import load_network
-from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
+from riskgraph.analyses.spof import blast_radius, critical_pairs, single_points_of_failure
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network, read_package
-from riskgraph.montecarlo import _ancestors
-from riskgraph.synthetic import NATIONS, generate_package
+from riskgraph.analyses.montecarlo import _ancestors
+from riskgraph.io.synthetic import NATIONS, generate_package
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("nations.csv", "suppliers.csv", "components.csv", "bom.csv", "sourcing.csv",
@@ -59,7 +59,7 @@ def test_independent_of_pythonhashseed(tmp_path):
     out = []
     for hs in ("1", "999"):
         folder = tmp_path / hs
-        code = ("from riskgraph.synthetic import generate_package; "
+        code = ("from riskgraph.io.synthetic import generate_package; "
                 f"generate_package({str(folder)!r}, nodes=1000, seed=5)")
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
                        env=dict(os.environ, PYTHONHASHSEED=hs))

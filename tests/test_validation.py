@@ -1,4 +1,4 @@
-"""Tests for riskgraph.validation (and read_package, and the ``validate`` CLI).
+"""Tests for riskgraph.io.validation (and read_package, and the ``validate`` CLI).
 
 Every rule gets one test on a tiny broken copy of the valid worked fixture
 (``tests/fixtures/worked``), made in ``tmp_path``. The fixture, for reference::
@@ -28,11 +28,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import riskgraph.validation as validation
+import riskgraph.io.validation as validation
 from riskgraph.errors import ValidationError
-from riskgraph.package import DataPackage, read_package
-from riskgraph.schema import TABLES
-from riskgraph.validation import Issue, ValidationReport, validate_package
+from riskgraph.io.package import DataPackage, read_package
+from riskgraph.io.schema import TABLES
+from riskgraph.io.validation import Issue, ValidationReport, validate_package
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = [t.filename for t in TABLES.values()]

@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 
 from riskgraph import load_network
-from riskgraph.analysis import structural_analysis
+from riskgraph.analyses.structural import structural_analysis
 from riskgraph.errors import UsageError
-from riskgraph.exposure import alliance_survivability
-from riskgraph.intervals import total
-from riskgraph.scenario import Scenario, ScenarioError, read_scenarios
+from riskgraph.analyses.exposure import alliance_survivability
+from riskgraph.model.intervals import total
+from riskgraph.model.scenario import Scenario, ScenarioError, read_scenarios
 from riskgraph.views import (
     capability_matrix,
     capability_options,
@@ -30,7 +30,7 @@ from riskgraph.views import (
     whatif_headline,
     whatif_matrix,
 )
-from riskgraph.whatif import run_scenarios
+from riskgraph.analyses.whatif import run_scenarios
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "allied-defence"
 

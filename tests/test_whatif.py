@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from pkgtools import network_from
 from randpkg import ref_available, ref_supply, write_random_package
 from riskgraph import UsageError, load_network
-from riskgraph.intervals import clip, covered, delay, first, total
-from riskgraph.network import CAPABILITY
-from riskgraph.scenario import Scenario, ScenarioError
-from riskgraph.spof import single_points_of_failure
-from riskgraph.whatif import (CAPABILITY_COLUMNS, EXPOSED_COLUMNS, NATION_COLUMNS,
+from riskgraph.model.intervals import clip, covered, delay, first, total
+from riskgraph.model.network import CAPABILITY
+from riskgraph.model.scenario import Scenario, ScenarioError
+from riskgraph.analyses.spof import single_points_of_failure
+from riskgraph.analyses.whatif import (CAPABILITY_COLUMNS, EXPOSED_COLUMNS, NATION_COLUMNS,
                               compare_scenarios, run_scenario, run_scenarios)
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
@@ -653,7 +653,7 @@ def test_interval_operations_match_day_sets(sets, need, shift):
 
 def test_only_downstream_nodes_are_visited(worked):
     """A failure under P2 only (S_B2, redundant) produces no time impact anywhere."""
-    from riskgraph.whatif import _down_sets, _Lists
+    from riskgraph.analyses.whatif import _down_sets, _Lists
 
     c = worked.compiled
     lists = _Lists(c)
@@ -669,7 +669,7 @@ def test_result_reads_like_its_capability_table_and_mappings_are_scenarios():
     from pathlib import Path
 
     from riskgraph import load_network
-    from riskgraph.whatif import run_scenario
+    from riskgraph.analyses.whatif import run_scenario
 
     net = load_network(Path(__file__).parent / "fixtures" / "worked")
     res = run_scenario(net, {"name": "S_A down", "fail": ["supplier:S_A"],

@@ -17,7 +17,7 @@ import time
 
 from dash import Input, Output, State, dcc, no_update
 
-from riskgraph.montecarlo import monte_carlo
+from riskgraph.analyses.montecarlo import monte_carlo
 
 from .. import figures, ids
 from ..components import message, records

@@ -5,9 +5,9 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 from dash import Input, Output, State, dcc, html, no_update
 
-from riskgraph.scenario import Scenario
+from riskgraph.model.scenario import Scenario
 from riskgraph.views import capability_spofs, whatif_headline
-from riskgraph.whatif import run_scenarios
+from riskgraph.analyses.whatif import run_scenarios
 
 from .. import figures, ids
 from ..components import message, options, records, stat_card

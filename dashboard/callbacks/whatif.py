@@ -3,7 +3,7 @@
 A scenario travels between callbacks as a plain dict (``spec``: name, fail, days,
 capacity, horizon_days) in a ``dcc.Store``. Since a browser can send anything, every spec
 and every table row is checked here and then again by the library
-(:func:`riskgraph.scenario.check_scenarios`) before it runs.
+(:func:`riskgraph.model.scenario.check_scenarios`) before it runs.
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 from dash import Input, Output, State, ctx, dcc, html, no_update
 
-from riskgraph.scenario import Scenario
+from riskgraph.model.scenario import Scenario
 from riskgraph.views import down_intervals, whatif_headline, whatif_matrix
-from riskgraph.whatif import compare_scenarios, run_scenarios
+from riskgraph.analyses.whatif import compare_scenarios, run_scenarios
 
 from .. import figures, ids
 from ..components import column_defs, records

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from riskgraph.network import SupplyNetwork
-from riskgraph.register import RegisterWeights
+from riskgraph.model.network import SupplyNetwork
+from riskgraph.analyses.register import RegisterWeights
 
 __all__ = ["StructuralAnalysis", "structural_analysis"]
 
@@ -74,11 +74,11 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
     max_pairs_per_capability
         Keep at most this many critical pairs per capability (``None``: all).
     """
-    from riskgraph.centrality import centrality
-    from riskgraph.concentration import concentration
-    from riskgraph.exposure import alliance_survivability, nation_exposure
-    from riskgraph.register import risk_register
-    from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
+    from riskgraph.analyses.centrality import centrality
+    from riskgraph.analyses.concentration import concentration
+    from riskgraph.analyses.exposure import alliance_survivability, nation_exposure
+    from riskgraph.analyses.register import risk_register
+    from riskgraph.analyses.spof import blast_radius, critical_pairs, single_points_of_failure
 
     weights = weights if weights is not None else RegisterWeights()
     spof = single_points_of_failure(network)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from riskgraph.analysis import StructuralAnalysis, structural_analysis
-from riskgraph.network import SupplyNetwork
+from riskgraph.analyses.structural import StructuralAnalysis, structural_analysis
+from riskgraph.model.network import SupplyNetwork
 
 __all__ = ["headline_figures", "summary_text"]
 

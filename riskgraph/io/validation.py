@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from riskgraph.schema import TABLES, Column, Table
+from riskgraph.io.schema import TABLES, Column, Table
 
 __all__ = ["Issue", "ValidationReport", "validate_package", "DEFAULT_MAX_FILE_BYTES"]
 

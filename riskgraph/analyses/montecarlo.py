@@ -2,7 +2,7 @@
 
 Each failure point (nation, supplier, component) fails independently with its
 ``disruption_prob`` (defaults of DESIGN §2 applied); failures propagate by the boolean
-rules of §3.1 through the bit-packed kernel of :mod:`riskgraph.propagation`, 64 trials to
+rules of §3.1 through the bit-packed kernel of :mod:`riskgraph.model.propagation`, 64 trials to
 a machine word. :func:`monte_carlo` estimates
 
 * per capability, P(unavailable) with a 95% Wilson interval;
@@ -45,7 +45,7 @@ of ``x`` are omitted (I_B = 0, RAW = 1). RAW is empty (NaN) when ``c`` is never 
 with ``x`` down.
 
 By default the points scored are the top ``max_points`` failure points by SPOF count and
-blast radius (as in :func:`riskgraph.spof.blast_radius`), then by the number of
+blast radius (as in :func:`riskgraph.analyses.spof.blast_radius`), then by the number of
 capabilities downstream, then by disruption probability (:func:`default_points`), so the
 cost stays bounded on large networks.
 
@@ -77,8 +77,8 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.network import CAPABILITY, SupplyNetwork
-from riskgraph.propagation import (WORD_BITS, PropagationPlan, make_plan, pack_trials,
+from riskgraph.model.network import CAPABILITY, SupplyNetwork
+from riskgraph.model.propagation import (WORD_BITS, PropagationPlan, make_plan, pack_trials,
                                    popcount, run_plan, split_by_step, trial_mask,
                                    unpack_trials)
 
@@ -306,7 +306,7 @@ def _dead_sets(c, points: np.ndarray) -> np.ndarray:
     in every trial whatever else fails (availability is monotone), so they need no
     evaluation, and neither does P(c down | x down) = 1 for a capability among them.
     """
-    from riskgraph.propagation import available_packed
+    from riskgraph.model.propagation import available_packed
 
     if not len(points):
         return np.zeros((0, c.n), dtype=bool)
@@ -316,7 +316,7 @@ def _dead_sets(c, points: np.ndarray) -> np.ndarray:
 
 def _lost_alone(c, points: np.ndarray) -> np.ndarray:
     """Capabilities down when each point alone fails (one packed trial per point)."""
-    from riskgraph.propagation import available_packed
+    from riskgraph.model.propagation import available_packed
 
     up = available_packed(c, _one_each(c.n, points))[c.capabilities]
     return len(c.capabilities) - unpack_trials(up, len(points)).sum(axis=0)
@@ -633,7 +633,7 @@ def default_points(network: SupplyNetwork, max_points: int = 20) -> list[str]:
     then disruption probability (ties: compiled order). Points with no capability
     downstream are never chosen.
 
-    The counts are those of :func:`riskgraph.spof.blast_radius` (``spof_count``,
+    The counts are those of :func:`riskgraph.analyses.spof.blast_radius` (``spof_count``,
     ``capabilities_lost``), computed here with the propagation kernel — a trial per
     candidate, failing it alone — and only for as many candidates as can still make the
     cut: both counts are bounded by the capabilities downstream, so candidates are taken
@@ -728,7 +728,7 @@ def monte_carlo(network: SupplyNetwork, *, trials: int = 10_000, seed: int = 0,
     scheduler
         ``None`` (in process), ``"local"`` (a Dask LocalCluster for this call),
         ``"tcp://host:port"`` or a ``distributed.Client``; see
-        :mod:`riskgraph.distributed`. Results are identical for every choice.
+        :mod:`riskgraph.analyses.distributed`. Results are identical for every choice.
     progress
         Called as ``progress(done_trials, total_trials)`` after each chunk; an exception
         it raises stops the run (remaining chunks are cancelled) and propagates.
@@ -741,7 +741,7 @@ def monte_carlo(network: SupplyNetwork, *, trials: int = 10_000, seed: int = 0,
     seed = _check_int("seed", seed, 0)
     if progress is not None and not callable(progress):
         raise UsageError("progress must be a callable progress(done_trials, total_trials)")
-    from riskgraph.distributed import check_scheduler, describe_scheduler, run_chunks
+    from riskgraph.analyses.distributed import check_scheduler, describe_scheduler, run_chunks
 
     check_scheduler(scheduler)
     point_idx, chosen = _resolve_points(network, points, max_points)

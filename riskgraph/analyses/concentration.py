@@ -14,7 +14,7 @@ own (``share_total``, the raw sum, below 1 a baseline shortfall). Then
   ``non_member_owner_share`` the same by *owner* nation (the site where no owner is given).
 
 Deep concentration (``deep=True``) looks through every tier with the supply rule of DESIGN
-§3.2 — the same batched propagation as :func:`riskgraph.exposure.nation_exposure`, but read
+§3.2 — the same batched propagation as :func:`riskgraph.analyses.exposure.nation_exposure`, but read
 at every component rather than at capabilities: ``deep_top_nation_id`` is the nation whose
 failure alone cuts the component's supply most, ``deep_top_nation_loss_fraction`` that loss
 relative to the baseline, and ``deep_non_member_loss_fraction`` the loss when every
@@ -27,10 +27,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskgraph.exposure import DEFAULT_MAX_CELLS, _failure_supply, _relative, \
+from riskgraph.analyses.exposure import DEFAULT_MAX_CELLS, _failure_supply, _relative, \
     non_allied_nations
-from riskgraph.network import COMPONENT, NATION, SupplyNetwork
-from riskgraph.propagation import baseline_supply
+from riskgraph.model.network import COMPONENT, NATION, SupplyNetwork
+from riskgraph.model.propagation import baseline_supply
 
 __all__ = ["concentration", "hhi"]
 

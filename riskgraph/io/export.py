@@ -408,7 +408,7 @@ def write_outputs(
     command
         What produced the tables (e.g. ``"riskgraph analyse pkg --out out"``), recorded.
     package
-        The :class:`~riskgraph.package.DataPackage` analysed: its input sha256s are recorded
+        The :class:`~riskgraph.io.package.DataPackage` analysed: its input sha256s are recorded
         and its folder is protected.
     parameters
         Analysis parameters, recorded in JSON-safe form (numpy scalars become numbers, paths

@@ -44,8 +44,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from riskgraph.network import SupplyNetwork
-from riskgraph.propagation import supply
+from riskgraph.model.network import SupplyNetwork
+from riskgraph.model.propagation import supply
 
 __all__ = ["RegisterWeights", "risk_register", "single_failure_loss"]
 
@@ -134,9 +134,9 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     >>> reg.index[0], int(reg["rank"].iloc[0])
     ('nation:USA', 1)
     """
-    from riskgraph.centrality import centrality
-    from riskgraph.concentration import concentration
-    from riskgraph.spof import blast_radius, critical_pairs, single_points_of_failure
+    from riskgraph.analyses.centrality import centrality
+    from riskgraph.analyses.concentration import concentration
+    from riskgraph.analyses.spof import blast_radius, critical_pairs, single_points_of_failure
 
     w = weights if weights is not None else RegisterWeights()
     c = network.compiled

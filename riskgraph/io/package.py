@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from riskgraph.errors import ValidationError
-from riskgraph.validation import DEFAULT_MAX_FILE_BYTES, ValidationReport, _validate
+from riskgraph.io.validation import DEFAULT_MAX_FILE_BYTES, ValidationReport, _validate
 
 __all__ = ["DataPackage", "read_package", "write_package"]
 
@@ -86,7 +86,7 @@ def write_package(package: DataPackage, folder) -> None:
     import tempfile
     from pathlib import Path
 
-    from riskgraph.schema import TABLES
+    from riskgraph.io.schema import TABLES
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.package import DataPackage, read_package
-from riskgraph.schema import Defaults
+from riskgraph.io.package import DataPackage, read_package
+from riskgraph.io.schema import Defaults
 
 __all__ = [
     "CompiledNetwork",
@@ -145,7 +145,7 @@ class SupplyNetwork:
     Parameters
     ----------
     package
-        A :class:`~riskgraph.package.DataPackage` from :func:`~riskgraph.read_package`.
+        A :class:`~riskgraph.io.package.DataPackage` from :func:`~riskgraph.read_package`.
     ownership
         Model owner nations: a supplier also fails when its owner nation fails.
     defaults

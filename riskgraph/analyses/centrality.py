@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.network import SupplyNetwork
+from riskgraph.model.network import SupplyNetwork
 
 __all__ = ["centrality", "DEFAULT_SAMPLE_K"]
 

@@ -23,7 +23,7 @@ import heapq
 import numpy as np
 import pandas as pd
 
-from riskgraph.network import CAPABILITY, SupplyNetwork
+from riskgraph.model.network import CAPABILITY, SupplyNetwork
 
 __all__ = ["single_points_of_failure", "blast_radius", "critical_pairs", "crit_sets"]
 

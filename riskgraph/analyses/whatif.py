@@ -1,15 +1,15 @@
 """What-if runs: scripted disruptions, their effect and their time to impact (DESIGN §4.6).
 
-A batch of :class:`~riskgraph.scenario.Scenario` objects is run in two passes over the
+A batch of :class:`~riskgraph.model.scenario.Scenario` objects is run in two passes over the
 compiled network, which is shared and never changed:
 
 * **State while the failures last** (before stock is drawn down): one call of
-  :func:`~riskgraph.propagation.available` and one of :func:`~riskgraph.propagation.supply`
+  :func:`~riskgraph.model.propagation.available` and one of :func:`~riskgraph.model.propagation.supply`
   for the whole batch (baseline as an extra column), failed points at capacity 0 and
   throttled points at their factor. This gives ``up`` (§3.1) and ``supply_fraction`` (§3.2,
   relative to the baseline).
 * **Time** (§3.3, exact): each failed point is down on ``[0, d)``; down sets travel through
-  the graph as interval sets (:mod:`riskgraph.intervals`): a node is down on the union of
+  the graph as interval sets (:mod:`riskgraph.model.intervals`): a node is down on the union of
   its own window and its requirement groups' down sets; a k-of-n group is down on the days
   when fewer than k members are up; a component's ``stock_days`` s turns each interval
   ``[a, b)`` of its down set into ``[a + s, b)`` as seen downstream. Only nodes downstream
@@ -36,10 +36,10 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.intervals import clip, covered, delay, first, total
-from riskgraph.network import COMPONENT, SupplyNetwork
-from riskgraph.propagation import available, supply
-from riskgraph.scenario import Scenario, check_scenarios
+from riskgraph.model.intervals import clip, covered, delay, first, total
+from riskgraph.model.network import COMPONENT, SupplyNetwork
+from riskgraph.model.propagation import available, supply
+from riskgraph.model.scenario import Scenario, check_scenarios
 
 __all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios", "down_sets",
            "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
@@ -126,7 +126,7 @@ def run_scenario(network: SupplyNetwork, scenario: Scenario) -> WhatIfResult:
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
+    >>> from riskgraph.model.scenario import Scenario
     >>> net = load_network("tests/fixtures/worked")
     >>> res = run_scenario(net, Scenario("S_B2 out", fail=["supplier:S_B2"]))
     >>> res.capabilities[["up", "supply_fraction", "time_to_impact_days"]]
@@ -147,8 +147,8 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     network
         The compiled supply network (not modified).
     scenarios
-        :class:`~riskgraph.scenario.Scenario` objects with unique names, e.g. from
-        :func:`~riskgraph.scenario.read_scenarios`.
+        :class:`~riskgraph.model.scenario.Scenario` objects with unique names, e.g. from
+        :func:`~riskgraph.model.scenario.read_scenarios`.
 
     Returns
     -------
@@ -163,7 +163,7 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
+    >>> from riskgraph.model.scenario import Scenario
     >>> net = load_network("tests/fixtures/worked")
     >>> s = Scenario("S_A 100 days", fail=["supplier:S_A"], days={"supplier:S_A": 100})
     >>> res = run_scenarios(net, [s])
@@ -254,7 +254,7 @@ def compare_scenarios(result: WhatIfResult, *,
     Examples
     --------
     >>> from riskgraph import load_network
-    >>> from riskgraph.scenario import Scenario
+    >>> from riskgraph.model.scenario import Scenario
     >>> net = load_network("tests/fixtures/worked")
     >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"]),
     ...                           Scenario("B2", fail=["supplier:S_B2"])])

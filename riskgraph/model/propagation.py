@@ -1,7 +1,7 @@
 """The propagation kernel: push many scenarios at once through the compiled network.
 
 Every analysis that propagates availability or supply runs through this module, level by
-level over the flat group arrays of :class:`~riskgraph.network.CompiledNetwork` — no
+level over the flat group arrays of :class:`~riskgraph.model.network.CompiledNetwork` — no
 Python loop over nodes or scenarios. Two readings of one rule set:
 
 * :func:`supply` — supply fractions (DESIGN §3.2), scenarios as float columns of an
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from riskgraph.network import CAPABILITY, CompiledNetwork
+from riskgraph.model.network import CAPABILITY, CompiledNetwork
 
 __all__ = [
     "supply",

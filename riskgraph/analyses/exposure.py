@@ -4,7 +4,7 @@ Both questions fail nations and read how much of each capability is still suppli
 the supply rule of DESIGN §3.2, through the whole deep tree (a nation takes down its
 suppliers' sites and, with ownership on, the suppliers it owns; everything downstream
 follows). Every scenario is a column of one batched call of
-:func:`riskgraph.propagation.supply`; columns are processed in chunks of at most
+:func:`riskgraph.model.propagation.supply`; columns are processed in chunks of at most
 ``max_cells`` node-scenario cells so memory stays bounded on large networks.
 
 Results are relative to the baseline (nothing failed), which is below 1 where sourcing
@@ -22,8 +22,8 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.network import NATION, SupplyNetwork, split_node_id
-from riskgraph.propagation import baseline_supply, supply
+from riskgraph.model.network import NATION, SupplyNetwork, split_node_id
+from riskgraph.model.propagation import baseline_supply, supply
 
 __all__ = [
     "nation_exposure",

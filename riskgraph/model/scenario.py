@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from riskgraph.errors import UsageError, ValidationError
-from riskgraph.validation import ValidationReport
+from riskgraph.io.validation import ValidationReport
 
 __all__ = [
     "FAILURE_KINDS",
