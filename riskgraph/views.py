@@ -12,8 +12,6 @@ large packages without building the networkx graph.
 
 from __future__ import annotations
 
-import weakref
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -70,56 +68,6 @@ def _check_id(network: SupplyNetwork, typed, what: str = "node") -> int:
 
 def _nation_names(network: SupplyNetwork) -> pd.Series:
     return network.package.nations["name"]
-
-
-_ADJACENCY: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _adjacency(network: SupplyNetwork):
-    """Forward CSR (node -> consumers) and backward CSR (node -> inputs), deduplicated.
-
-    Cached per compiled network (which never changes), so repeated walks on a large
-    package do not rebuild it.
-    """
-    c = network.compiled
-    hit = _ADJACENCY.get(c)
-    if hit is None:
-        hit = _ADJACENCY[c] = _build_adjacency(c)
-    return hit
-
-
-def _build_adjacency(c):
-    src = c.member.astype(np.int64)
-    dst = c.group_node[c.member_group].astype(np.int64)
-    key = np.unique(src * c.n + dst) if len(src) else np.zeros(0, np.int64)
-    src, dst = key // max(c.n, 1), key % max(c.n, 1)
-    fwd_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=c.n))].astype(np.int64)
-    fwd = dst  # sorted by src already
-    order = np.lexsort((src, dst))
-    bwd_ptr = np.r_[0, np.cumsum(np.bincount(dst, minlength=c.n))].astype(np.int64)
-    bwd = src[order]
-    return fwd_ptr, fwd, bwd_ptr, bwd
-
-
-def _walk(ptr: np.ndarray, nbr: np.ndarray, starts: Iterable[int],
-          depth: int | None) -> dict[int, int]:
-    """Breadth-first distances from ``starts`` along one CSR, up to ``depth`` hops."""
-    dist: dict[int, int] = {}
-    queue: deque[int] = deque()
-    for s in starts:
-        if s not in dist:
-            dist[s] = 0
-            queue.append(s)
-    while queue:
-        v = queue.popleft()
-        d = dist[v]
-        if depth is not None and d >= depth:
-            continue
-        for w in nbr[ptr[v]:ptr[v + 1]].tolist():
-            if w not in dist:
-                dist[w] = d + 1
-                queue.append(w)
-    return dist
 
 
 # ----------------------------------------------------------------------------- pickers
@@ -461,12 +409,12 @@ def focus_subgraph(network: SupplyNetwork, analysis, *, focus: str | None = None
         seeds = [c.index[x] for x in caps.index[mask]]
         if not seeds:
             raise UsageError("no capability matches both the nation and the platform filters")
-    fwd_ptr, fwd, bwd_ptr, bwd = _adjacency(network)
+    topo = c.topology
     dist: dict[int, int] = {}
     if direction in ("upstream", "both"):
-        dist.update(_walk(bwd_ptr, bwd, seeds, depth))
+        dist.update(topo.distances(seeds, downstream=False, depth=depth))
     if direction in ("downstream", "both"):
-        for v, d in _walk(fwd_ptr, fwd, seeds, depth).items():
+        for v, d in topo.distances(seeds, downstream=True, depth=depth).items():
             dist[v] = min(d, dist.get(v, d))
     order = sorted(dist, key=lambda v: (dist[v], v))
     reachable = len(order)
@@ -552,9 +500,8 @@ def node_detail(network: SupplyNetwork, analysis, node: str) -> dict:
                          "share": w if gk == GROUP_SOURCING else np.nan})
     inputs = pd.DataFrame(rows, columns=["group", "input", "name", "kind", "share"])
 
-    fwd_ptr, fwd, bwd_ptr, bwd = _adjacency(network)
-    up = _walk(bwd_ptr, bwd, [v], None)
-    down = _walk(fwd_ptr, fwd, [v], None)
+    up = c.topology.distances([v], downstream=False)
+    down = c.topology.distances([v], downstream=True)
     up_ids = [c.ids[u] for u in sorted(up, key=lambda u: (up[u], u)) if u != v]
     down_ids = [c.ids[u] for u in sorted(down, key=lambda u: (down[u], u)) if u != v]
     caps = [d for d in down_ids if d.startswith("capability:")]

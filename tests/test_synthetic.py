@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network, read_package
-from riskgraph.analyses.montecarlo import _ancestors
 from riskgraph.io.synthetic import NATIONS, generate_package
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -140,7 +139,7 @@ def test_materials_concentrated_in_adversary_nations(net5k):
 
 def test_every_component_feeds_a_capability(net5k):
     c = net5k.compiled
-    need = _ancestors(c, c.capabilities)
+    need = c.topology.ancestor_mask(c.capabilities)
     comps = c.kind == 2
     assert need[comps].mean() > 0.97
 
@@ -150,7 +149,7 @@ def test_platform_trees_are_local(net5k):
     c = net5k.compiled
     plat = [c.index[f"component:{p}"] for p in
             net5k.package.components.index[net5k.package.components["kind"] == "platform"]]
-    sizes = [int(_ancestors(c, np.array([p])).sum()) for p in plat[:10]]
+    sizes = [len(c.topology.ancestors([p])) for p in plat[:10]]
     assert max(sizes) < 0.3 * c.n
 
 

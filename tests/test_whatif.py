@@ -19,7 +19,6 @@ from pkgtools import network_from
 from randpkg import ref_available, ref_supply, write_random_package
 from riskgraph import UsageError, load_network
 from riskgraph.model.intervals import clip, covered, delay, first, total
-from riskgraph.model.network import CAPABILITY
 from riskgraph.model.scenario import Scenario, ScenarioError
 from riskgraph.analyses.spof import single_points_of_failure
 from riskgraph.analyses.whatif import (CAPABILITY_COLUMNS, EXPOSED_COLUMNS, NATION_COLUMNS,
@@ -653,16 +652,13 @@ def test_interval_operations_match_day_sets(sets, need, shift):
 
 def test_only_downstream_nodes_are_visited(worked):
     """A failure under P2 only (S_B2, redundant) produces no time impact anywhere."""
-    from riskgraph.analyses.whatif import _down_sets, _Lists
+    from riskgraph.analyses.whatif import down_sets
 
-    c = worked.compiled
-    lists = _Lists(c)
-    down = _down_sets(lists, {c.index["supplier:S_B2"]: 90.0}, 365.0)
-    assert set(down) == {c.index["supplier:S_B2"]}
-    down = _down_sets(lists, {c.index["supplier:S_A"]: 90.0}, 365.0)
-    assert {str(c.ids[v]) for v in down} == {"supplier:S_A", "component:A", "component:C",
-                                             "component:P1", "capability:USA/P1"}
-    assert all(c.kind[v] != CAPABILITY or str(c.ids[v]) == "capability:USA/P1" for v in down)
+    s = Scenario("B2", fail=["supplier:S_B2"], days={"supplier:S_B2": 90.0})
+    assert set(down_sets(worked, s)) == {"supplier:S_B2"}
+    s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 90.0})
+    assert set(down_sets(worked, s)) == {"supplier:S_A", "component:A", "component:C",
+                                         "component:P1", "capability:USA/P1"}
 
 
 def test_result_reads_like_its_capability_table_and_mappings_are_scenarios():

@@ -31,6 +31,7 @@ import pandas as pd
 
 from riskgraph.errors import UsageError
 from riskgraph.model.network import SupplyNetwork
+from riskgraph.model.topology import Topology
 
 __all__ = ["centrality", "DEFAULT_SAMPLE_K"]
 
@@ -41,52 +42,7 @@ _MAX_SOURCES = 64
 _INF = np.int32(2 ** 30)
 
 
-class _Edges:
-    """The unique edges of a compiled network as in- and out-CSR in topological order."""
-
-    def __init__(self, c):
-        n = c.n
-        src = c.member.astype(np.int64)
-        dst = c.group_node[c.member_group].astype(np.int64)
-        pairs = np.unique(np.stack([src, dst], axis=1), axis=0) if len(src) else \
-            np.zeros((0, 2), np.int64)
-        # out-edges: sorted by source (np.unique sorts rows lexicographically)
-        self.out_src = pairs[:, 0]
-        self.out_dst = pairs[:, 1]
-        self.out_ptr = np.r_[0, np.cumsum(np.bincount(self.out_src, minlength=n))]
-        # in-edges: sorted by target
-        order = np.lexsort((pairs[:, 0], pairs[:, 1]))
-        self.in_src = pairs[order, 0]
-        self.in_dst = pairs[order, 1]
-        self.in_ptr = np.r_[0, np.cumsum(np.bincount(self.in_dst, minlength=n))]
-        self.level_ptr = c.level_ptr
-        self.n_levels = len(c.level_ptr) - 1
-
-    def out_block(self, lvl: int):
-        """Out-edges of the nodes of level ``lvl``: (nodes with edges, reduceat starts,
-        edge sources, edge targets), or None when the level has none."""
-        lo, hi = int(self.level_ptr[lvl]), int(self.level_ptr[lvl + 1])
-        return self._block(lo, hi, self.out_ptr, self.out_src, self.out_dst)
-
-    def in_block(self, lvl: int):
-        """In-edges of the nodes of level ``lvl``: (nodes with edges, reduceat starts,
-        edge sources, edge targets), or None."""
-        lo, hi = int(self.level_ptr[lvl]), int(self.level_ptr[lvl + 1])
-        return self._block(lo, hi, self.in_ptr, self.in_src, self.in_dst)
-
-    @staticmethod
-    def _block(lo, hi, ptr, src, dst):
-        e0, e1 = int(ptr[lo]), int(ptr[hi])
-        if e0 == e1:
-            return None
-        deg = np.diff(ptr[lo:hi + 1])
-        has = deg > 0
-        nodes = np.arange(lo, hi)[has]
-        starts = ptr[lo:hi][has] - e0
-        return nodes, starts, src[e0:e1], dst[e0:e1]
-
-
-def _brandes(edges: _Edges, level: np.ndarray, n: int, sources: np.ndarray, *,
+def _brandes(edges: Topology, level: np.ndarray, n: int, sources: np.ndarray, *,
              max_cells: int) -> np.ndarray:
     """Unnormalised betweenness (sum of dependencies) over ``sources`` (Brandes, on a DAG)."""
     bc = np.zeros(n)
@@ -127,7 +83,7 @@ def _brandes(edges: _Edges, level: np.ndarray, n: int, sources: np.ndarray, *,
     return bc
 
 
-def _betweenness(network: SupplyNetwork, edges: _Edges, *, k, seed, sample_threshold,
+def _betweenness(network: SupplyNetwork, edges: Topology, *, k, seed, sample_threshold,
                  max_cells) -> tuple[np.ndarray, int | None]:
     c = network.compiled
     n = c.n
@@ -152,67 +108,22 @@ def _betweenness(network: SupplyNetwork, edges: _Edges, *, k, seed, sample_thres
     return bc * scale, k
 
 
-def _reach_counts(edges: _Edges, level: np.ndarray, n: int, seeds: np.ndarray,
-                  bits: np.ndarray, word_weight: np.ndarray, *, max_cells: int) -> np.ndarray:
-    """Per node, the weighted count of distinct bits among the seed nodes it reaches (itself
-    included): seed node ``seeds[i]`` carries bit ``bits[i]``, and every bit of word ``w``
-    counts ``word_weight[w]``."""
-    counts = np.zeros(n, dtype=np.int64)
-    if len(seeds) == 0:
-        return counts
-    n_words = len(word_weight)
-    top = int(level[seeds].max())  # nothing above the highest seed reaches one
-    step = max(1, int(max_cells) // max(n, 1))
-    for w0 in range(0, n_words, step):
-        w1 = min(n_words, w0 + step)
-        word = (bits >> 6) - w0
-        inside = (word >= 0) & (word < w1 - w0)
-        reach = np.zeros((n, w1 - w0), dtype=np.uint64)
-        np.bitwise_or.at(reach, (seeds[inside], word[inside]),
-                         np.left_shift(np.uint64(1), (bits[inside] & 63).astype(np.uint64)))
-        for lvl in range(top - 1, -1, -1):
-            block = edges.out_block(lvl)
-            if block is None:
-                continue
-            nodes, starts, _, v = block
-            reach[nodes] |= np.bitwise_or.reduceat(reach[v], starts, axis=0)
-        counts += np.bitwise_count(reach).astype(np.int64) @ word_weight[w0:w1]
-    return counts
-
-
-def _downstream(network: SupplyNetwork, edges: _Edges, *, max_cells: int
+def _downstream(network: SupplyNetwork, edges: Topology, *, max_cells: int
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(capabilities, fielding nations) downstream of every node.
 
-    A node reaches capability (N, P) exactly when it reaches platform P (or is P), so the
-    bitsets carry one bit per *fielded platform*, not per capability, and a platform bit
-    counts as many capabilities as the platform has fielders: platforms are laid out by
-    fielder count, each count starting a new 64-bit word, so a word's popcount times its
-    count is exact. Fielding nations get one bit each, set on the platforms they field.
+    Both are bitset sweeps of the topology layer: capabilities by
+    :meth:`~riskgraph.model.topology.Topology.capability_reach`; fielding nations get one
+    bit each, set on the platforms they field.
     """
     c = network.compiled
-    n = c.n
     caps = c.capabilities
-    platform_of = c.member[c.member_ptr[c.group_ptr[caps]]].astype(np.int64)
-    platforms, fielders = np.unique(platform_of, return_counts=True)
-    order = np.lexsort((platforms, fielders))
-    platforms, fielders = platforms[order], fielders[order]
-    bits = np.empty(len(platforms), dtype=np.int64)
-    weights: list[int] = []
-    pos = 0
-    for f in np.unique(fielders):
-        group = np.flatnonzero(fielders == f)
-        bits[group] = pos * 64 + np.arange(len(group))
-        words = -(-len(group) // 64)
-        weights.extend([int(f)] * words)
-        pos += words
-    n_caps = _reach_counts(edges, c.level, n, platforms, bits,
-                           np.asarray(weights, dtype=np.int64), max_cells=max_cells)
+    n_caps = edges.capability_reach(max_cells=max_cells).copy()
     cap_nations = network.capabilities.reindex(c.ids[caps])["nation_id"]
     nation_bit = pd.factorize(cap_nations, sort=True)[0].astype(np.int64)
     n_words = (int(nation_bit.max()) >> 6) + 1 if len(nation_bit) else 0
-    n_nations = _reach_counts(edges, c.level, n, platform_of, nation_bit,
-                              np.ones(n_words, dtype=np.int64), max_cells=max_cells)
+    n_nations = edges.reach_counts(edges.capability_platform, nation_bit,
+                                   np.ones(n_words, dtype=np.int64), max_cells=max_cells)
     return n_caps, n_nations
 
 
@@ -270,7 +181,7 @@ def centrality(network: SupplyNetwork, *, k: int | None = None, seed: int = 0,
         raise UsageError(f"max_cells must be a positive number of cells, got {max_cells!r}")
     c = network.compiled
     n = c.n
-    edges = _Edges(c)
+    edges = c.topology
 
     bc, used_k = _betweenness(network, edges, k=int(k) if k is not None else None,
                               seed=int(seed), sample_threshold=sample_threshold,
@@ -299,8 +210,8 @@ def centrality(network: SupplyNetwork, *, k: int | None = None, seed: int = 0,
             "downstream_capabilities": n_caps,
             "downstream_nations": n_nations,
             "tier": tier,
-            "in_degree": np.diff(edges.in_ptr).astype(np.int64),
-            "out_degree": np.diff(edges.out_ptr).astype(np.int64),
+            "in_degree": np.diff(edges.pred_ptr).astype(np.int64),
+            "out_degree": np.diff(edges.succ_ptr).astype(np.int64),
         },
         index=pd.Index(c.ids, name="node"),
     )

@@ -78,6 +78,7 @@ import pandas as pd
 
 from riskgraph.errors import UsageError
 from riskgraph.model.network import CAPABILITY, SupplyNetwork
+from riskgraph.model.topology import ranges
 from riskgraph.model.propagation import (WORD_BITS, PropagationPlan, make_plan, pack_trials,
                                    popcount, run_plan, split_by_step, trial_mask,
                                    unpack_trials)
@@ -235,60 +236,10 @@ class _Model:
     x_rows: np.ndarray  # failed-words row of every pair's point
 
 
-def _ancestors(c, targets: np.ndarray) -> np.ndarray:
-    """Boolean mask of ``targets`` and every node they depend on (one reverse sweep)."""
-    need = np.zeros(c.n, dtype=bool)
-    need[targets] = True
-    for lvl in range(len(c.level_ptr) - 2, 0, -1):
-        lo, hi = int(c.level_ptr[lvl]), int(c.level_ptr[lvl + 1])
-        nodes = lo + np.flatnonzero(need[lo:hi])
-        if not len(nodes):
-            continue
-        groups = _ranges(c.group_ptr[nodes], c.group_ptr[nodes + 1] - c.group_ptr[nodes])
-        members = _ranges(c.member_ptr[groups], c.member_ptr[groups + 1] - c.member_ptr[groups])
-        need[c.member[members]] = True
-    return need
-
-
-def _ranges(starts, sizes) -> np.ndarray:
-    sizes = np.asarray(sizes, dtype=np.int64)
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    return (np.repeat(np.asarray(starts, np.int64) - np.r_[0, np.cumsum(sizes)[:-1]], sizes)
-            + np.arange(total, dtype=np.int64))
-
-
-class _Downstream:
-    """Forward adjacency (node -> nodes needing it) for cone searches."""
-
-    def __init__(self, c):
-        src = c.member.astype(np.int64)
-        dst = c.group_node[c.member_group].astype(np.int64)
-        order = np.argsort(src, kind="stable")
-        self.ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=c.n))].astype(np.int64)
-        self.out = dst[order]
-        self.n = c.n
-
-    def cone(self, x: int) -> np.ndarray:
-        """``x`` and every node downstream of it, sorted."""
-        seen = np.zeros(self.n, dtype=bool)
-        seen[x] = True
-        frontier = np.array([x], dtype=np.int64)
-        while len(frontier):
-            nxt = self.out[_ranges(self.ptr[frontier], self.ptr[frontier + 1] - self.ptr[frontier])]
-            new = np.zeros(self.n, dtype=bool)
-            new[nxt] = True
-            new &= ~seen
-            seen |= new
-            frontier = np.flatnonzero(new)
-        return np.flatnonzero(seen)
-
-
 def _members(c, nodes: np.ndarray) -> np.ndarray:
     """Every member of every group of ``nodes`` (global indices, with repeats)."""
-    groups = _ranges(c.group_ptr[nodes], c.group_ptr[nodes + 1] - c.group_ptr[nodes])
-    return c.member[_ranges(c.member_ptr[groups],
+    groups = ranges(c.group_ptr[nodes], c.group_ptr[nodes + 1] - c.group_ptr[nodes])
+    return c.member[ranges(c.member_ptr[groups],
                             c.member_ptr[groups + 1] - c.member_ptr[groups])].astype(np.int64)
 
 
@@ -337,7 +288,7 @@ def _build_model(network: SupplyNetwork, points: np.ndarray, words: int) -> tupl
     """
     c = network.compiled
     caps = c.capabilities
-    need = _ancestors(c, caps)
+    need = c.topology.ancestor_mask(caps)
     nodes = np.flatnonzero(need)
     row = np.full(c.n, -1, dtype=np.int64)
     row[nodes] = np.arange(len(nodes))
@@ -356,11 +307,10 @@ def _build_model(network: SupplyNetwork, points: np.ndarray, words: int) -> tupl
 
     cap_pos = np.full(c.n, -1, dtype=np.int64)
     cap_pos[caps] = np.arange(len(caps))
-    down = _Downstream(c)
     dead = _dead_sets(c, points)
     pair_point, pair_cap, cones = [], [], []
     for j, x in enumerate(points.tolist()):
-        cone = down.cone(x) if need[x] else np.zeros(0, np.int64)
+        cone = c.topology.descendants([x]) if need[x] else np.zeros(0, np.int64)
         cone = cone[need[cone]]
         cones.append(cone)
         cp = cap_pos[cone]
@@ -599,34 +549,6 @@ def _chunk_counts(model: _Model, seed: int, chunk: int, trials: int) -> dict:
 # ----------------------------------------------------------------------- choosing points
 
 
-def _capability_reach(c) -> np.ndarray:
-    """Number of capabilities downstream of every node (reverse sweep of bit sets)."""
-    caps = c.capabilities
-    reach = np.zeros(c.n, dtype=np.int64)
-    block_words = max(1, min(-(-len(caps) // WORD_BITS), (1 << 24) // max(c.n, 1)))
-    block = block_words * WORD_BITS
-    for b0 in range(0, len(caps), block):
-        these = caps[b0:b0 + block]
-        words = -(-len(these) // WORD_BITS)
-        bits = np.zeros((c.n, words), dtype=np.uint64)
-        eye = np.eye(len(these), dtype=bool)
-        bits[these] = pack_trials(eye)
-        for lvl in range(len(c.level_ptr) - 2, 0, -1):
-            lo, hi = int(c.level_ptr[lvl]), int(c.level_ptr[lvl + 1])
-            g0, g1 = int(c.group_ptr[lo]), int(c.group_ptr[hi])
-            m0, m1 = int(c.member_ptr[g0]), int(c.member_ptr[g1])
-            if m1 == m0:
-                continue
-            mem = c.member[m0:m1]
-            owner = c.group_node[c.member_group[m0:m1]]
-            order = np.argsort(mem, kind="stable")
-            mem, owner = mem[order], owner[order]
-            starts = np.flatnonzero(np.r_[True, mem[1:] != mem[:-1]])
-            bits[mem[starts]] |= np.bitwise_or.reduceat(bits[owner], starts, axis=0)
-        reach += popcount(bits)
-    return reach
-
-
 def default_points(network: SupplyNetwork, max_points: int = 20) -> list[str]:
     """The failure points scored by default: the top ``max_points`` by non-trivial SPOF
     count, then blast radius (capabilities lost alone), then capabilities downstream,
@@ -647,7 +569,7 @@ def default_points(network: SupplyNetwork, max_points: int = 20) -> list[str]:
         return []
     c = network.compiled
     caps = c.capabilities
-    reach = _capability_reach(c)
+    reach = c.topology.capability_reach()
     fp = c.failure_points
     cand = fp[reach[fp] > 0]
     cand = cand[np.lexsort((cand, -c.disruption_prob[cand], -reach[cand]))]
@@ -808,7 +730,7 @@ def exact_unavailability(network: SupplyNetwork, *, points: Iterable[str] | None
     max_random_points = _check_int("max_random_points", max_random_points, 0)
     point_idx, chosen = _resolve_points(network, points, max_points)
     c = network.compiled
-    need = _ancestors(c, c.capabilities)
+    need = c.topology.ancestor_mask(c.capabilities)
     k = int((need & (c.disruption_prob > 0) & (c.kind != CAPABILITY)).sum())
     if k > max_random_points:
         raise UsageError(f"exact enumeration of {k} failure points with disruption_prob > 0 "

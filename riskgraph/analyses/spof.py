@@ -195,15 +195,6 @@ def _by_capability(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["nation_id", "platform_id"], kind="stable")
 
 
-def _downstream(c) -> tuple[np.ndarray, np.ndarray]:
-    """Forward CSR (node -> the nodes whose groups list it)."""
-    src = c.member.astype(np.int64)
-    dst = c.group_node[c.member_group].astype(np.int64)
-    pairs = np.unique(np.stack([src, dst], axis=1), axis=0)
-    ptr = np.r_[0, np.cumsum(np.bincount(pairs[:, 0], minlength=c.n))]
-    return ptr, pairs[:, 1]
-
-
 def critical_pairs(network: SupplyNetwork, *, max_pairs_per_capability: int | None = None
                    ) -> pd.DataFrame:
     """Order-2 minimal cut sets per capability (DESIGN §4.2).
@@ -231,7 +222,7 @@ def critical_pairs(network: SupplyNetwork, *, max_pairs_per_capability: int | No
     c = network.compiled
     is_fp = c.kind != CAPABILITY
     base = crit_sets(network)
-    ptr, out = _downstream(c)
+    ptr, out = c.topology.succ_ptr, c.topology.succ
     is_cap = c.kind == CAPABILITY
     found: dict[int, set[tuple[int, int]]] = {int(cap): set() for cap in c.capabilities}
     consumers = [out[ptr[u]:ptr[u + 1]].tolist() for u in range(c.n)]

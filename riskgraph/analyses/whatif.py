@@ -324,8 +324,8 @@ def _outage(c, s: Scenario) -> dict[int, float]:
 class _Lists:
     """The compiled arrays the interval pass reads, as Python lists (fast scalar access).
 
-    Built once per batch; ``succ_ptr``/``succ`` is the forward adjacency (node -> the nodes
-    that list it in one of their groups).
+    Built once per batch from the compiled arrays and their topology (``succ_ptr``/``succ``:
+    node -> the nodes that list it in one of their groups).
     """
 
     def __init__(self, c):
@@ -334,15 +334,8 @@ class _Lists:
         self.member = c.member.tolist()
         self.group_k = c.group_k.tolist()
         self.stock = np.where(c.kind == COMPONENT, c.stock_days, 0.0).tolist()
-        src = c.member.astype(np.int64)
-        dst = c.group_node[c.member_group].astype(np.int64)
-        key = np.unique(src * c.n + dst)
-        src, dst = key // c.n, key % c.n
-        self.succ_ptr = np.r_[0, np.cumsum(np.bincount(src, minlength=c.n))].astype(np.int64)
-        self.succ = dst
-        self.succ_list = dst.tolist()
-        self.succ_ptr_list = self.succ_ptr.tolist()
-        self.n = c.n
+        self.succ_list = c.topology.succ.tolist()
+        self.succ_ptr_list = c.topology.succ_ptr.tolist()
 
 
 def _down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
@@ -384,19 +377,6 @@ def _down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
     return down
 
 
-def _reach(g: _Lists, start: int) -> np.ndarray:
-    """Boolean mask of the nodes downstream of ``start`` (itself included)."""
-    mark = np.zeros(g.n, dtype=bool)
-    mark[start] = True
-    frontier = np.array([start], dtype=np.int64)
-    while len(frontier):
-        nxt = np.concatenate([g.succ[g.succ_ptr[u]:g.succ_ptr[u + 1]] for u in frontier])
-        nxt = np.unique(nxt[~mark[nxt]])
-        mark[nxt] = True
-        frontier = nxt
-    return mark
-
-
 def _exposed(c, g: _Lists, s: Scenario, outage: dict[int, float], caps: pd.DataFrame
              ) -> pd.DataFrame:
     hit = caps[caps["time_to_impact_days"].notna()]
@@ -406,7 +386,7 @@ def _exposed(c, g: _Lists, s: Scenario, outage: dict[int, float], caps: pd.DataF
     order = [c.index[x] for x in s.fail] + [v for v in outage if c.ids[v] not in s.fail]
     rows = []
     for x in order:
-        reach = _reach(g, x)[hit_idx]
+        reach = c.topology.descendant_mask([x])[hit_idx]
         sub = hit[reach]
         days = outage[x]
         alone = _down_sets(g, {x: s.horizon_days}, s.horizon_days)

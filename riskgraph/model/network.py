@@ -130,6 +130,17 @@ class CompiledNetwork:
         """The group each member entry belongs to."""
         return np.repeat(np.arange(len(self.group_k), dtype=np.int32), np.diff(self.member_ptr))
 
+    @cached_property
+    def topology(self):
+        """The :class:`~riskgraph.model.topology.Topology`: successor and predecessor CSR
+        arrays, per-level edge blocks, the platform of each capability, and cached
+        descendant / ancestor cones. Every analysis that walks the graph uses it."""
+        from riskgraph.model.topology import build_topology
+
+        caps = self.capabilities
+        return build_topology(self.n, self.member, self.group_node[self.member_group],
+                              self.level_ptr, self.member[self.member_ptr[self.group_ptr[caps]]])
+
     def inputs(self, v: int) -> list[tuple[int, int, list[int]]]:
         """Groups of node ``v`` as ``(kind, k, members)`` (for slow reference code)."""
         out = []

@@ -51,6 +51,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from riskgraph.model.network import CAPABILITY, CompiledNetwork
+from riskgraph.model.topology import ranges
 
 __all__ = [
     "supply",
@@ -261,16 +262,6 @@ class PropagationPlan:
     has_outside: bool
 
 
-def _ranges(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """Concatenated ``arange(s, s + size)`` for every pair, vectorised."""
-    sizes = np.asarray(sizes, dtype=np.int64)
-    total = int(sizes.sum())
-    if total == 0:
-        return np.zeros(0, dtype=np.int64)
-    offsets = np.repeat(np.asarray(starts, np.int64) - np.r_[0, np.cumsum(sizes)[:-1]], sizes)
-    return offsets + np.arange(total, dtype=np.int64)
-
-
 def make_plan(compiled: CompiledNetwork, nodes: np.ndarray | None = None,
               base_index: np.ndarray | None = None) -> PropagationPlan:
     """Plan the evaluation of ``nodes`` (default: every node).
@@ -305,9 +296,9 @@ def make_plan(compiled: CompiledNetwork, nodes: np.ndarray | None = None,
         if not ng.any():
             steps.append(_Step(lo, hi, plain=True))
             continue
-        gidx = _ranges(c.group_ptr[gn], ng)
+        gidx = ranges(c.group_ptr[gn], ng)
         msz = c.member_ptr[gidx + 1] - c.member_ptr[gidx]
-        mem = c.member[_ranges(c.member_ptr[gidx], msz)].astype(np.int64)
+        mem = c.member[ranges(c.member_ptr[gidx], msz)].astype(np.int64)
         mstart = np.r_[0, np.cumsum(msz)[:-1]].astype(np.int64)
         lm = local[mem]
         inside = lm >= 0
