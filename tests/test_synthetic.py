@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from riskgraph import UsageError, load_network, read_package
+from riskgraph import UsageError, load_network, read_package, validate_package
 from riskgraph.io.synthetic import NATIONS, generate_package
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,26 @@ def test_valid_and_about_the_size_asked(nodes, seed, tmp_path):
     assert abs(net.compiled.n - nodes) <= 0.1 * nodes
 
 
+@pytest.mark.parametrize("nodes, seed", [(200, 0), (700, 9), (3000, 1), (12_000, 2)])
+def test_no_warnings_by_default_shortfalls_with_defects(nodes, seed, tmp_path):
+    generate_package(tmp_path / "quiet", nodes=nodes, seed=seed)
+    assert validate_package(tmp_path / "quiet").warnings == []
+    generate_package(tmp_path / "defects", nodes=nodes, seed=seed, defects=True)
+    report = validate_package(tmp_path / "defects")
+    assert not report.errors and report.warnings
+    assert {w.code for w in report.warnings} == {"shortfall"}
+    # only the shares differ, and only upwards on the dominant source
+    assert digest(tmp_path / "quiet") | {"sourcing.csv": ""} == \
+        digest(tmp_path / "defects") | {"sourcing.csv": ""}
+    quiet, raw = (pd.read_csv(tmp_path / d / "sourcing.csv") for d in ("quiet", "defects"))
+    assert quiet[["component_id", "supplier_id"]].equals(raw[["component_id", "supplier_id"]])
+    raised = quiet["share"] != raw["share"]
+    assert raised.sum() == len(report.warnings)
+    assert (quiet["share"][raised] > raw["share"][raised]).all()
+    assert (quiet["share"] <= 1).all()
+    assert not quiet["component_id"][raised].duplicated().any()
+
+
 def test_same_seed_same_bytes_other_seed_differs(tmp_path):
     a = digest(generate_package(tmp_path / "a", nodes=3000, seed=11))
     b = digest(generate_package(tmp_path / "b", nodes=3000, seed=11))
@@ -59,10 +79,11 @@ def test_independent_of_pythonhashseed(tmp_path):
     for hs in ("1", "999"):
         folder = tmp_path / hs
         code = ("from riskgraph.io.synthetic import generate_package; "
-                f"generate_package({str(folder)!r}, nodes=1000, seed=5)")
+                f"generate_package({str(folder)!r}, nodes=1000, seed=5); "
+                f"generate_package({str(folder / 'd')!r}, nodes=1000, seed=5, defects=True)")
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True,
                        env=dict(os.environ, PYTHONHASHSEED=hs))
-        out.append(digest(folder))
+        out.append((digest(folder), digest(folder / "d")))
     assert out[0] == out[1]
 
 

@@ -24,11 +24,14 @@ a real allied defence supply base:
 
 Probabilities are left to the defaults of DESIGN §2, so Monte Carlo runs on a synthetic
 package see the alignment-based nation risks. The same ``nodes`` and ``seed`` give
-byte-identical files (whatever PYTHONHASHSEED).
+byte-identical files (whatever PYTHONHASHSEED). Packages validate without warnings unless
+``defects=True`` asks for the baseline shortfalls of real data (shares summing below 1);
+that option reproduces the packages of earlier versions byte for byte.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -98,7 +101,8 @@ def _tier_sizes(n_plat: int, n_comp: int, n_tiers: int) -> np.ndarray:
     return np.r_[n_plat, sizes, n_mat].astype(np.int64)
 
 
-def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
+def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0,
+                     defects: bool = False) -> Path:
     """Write a synthetic package of about ``nodes`` nodes to ``out_dir``.
 
     Parameters
@@ -110,6 +114,11 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
         capabilities); at least 200.
     seed
         Random seed; the same seed and size give byte-identical files.
+    defects
+        Leave the data defects that real packages have: some multi-sourced components'
+        shares then sum below 1, which :func:`~riskgraph.validate_package` reports as
+        "shortfall" warnings. By default the dominant source is raised to cover the gap,
+        so the package validates without warnings; nothing else changes.
 
     Returns
     -------
@@ -122,45 +131,95 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = generate_package(d, nodes=500, seed=1)
     ...     net = riskgraph.load_network(d)
-    >>> 450 < net.compiled.n < 550
-    True
+    ...     warnings = riskgraph.validate_package(d).warnings
+    >>> 450 < net.compiled.n < 550, warnings
+    (True, [])
     """
+    _check_arguments(nodes, seed)
+    # Every helper draws from this one generator, in a fixed order: the order of the calls
+    # below is part of the output (changing it changes every package).
+    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+
+    world = _World.make()
+    shape = _shape(rng, int(nodes) - len(NATIONS))
+    bom = _bill_of_materials(rng, shape)
+    sup, sup_nation, is_miner = _suppliers(rng, world, shape.n_sup)
+    src = _sourcing(rng, shape, bom, world, sup_nation, is_miner, defects=defects)
+    comps = _components(rng, shape, src)
+    fielding = _fielding(rng, shape, world)
+    _write_package(out, world.table, sup, comps, shape.comp_ids, bom, src, fielding)
+    return out
+
+
+def _check_arguments(nodes, seed) -> None:
     from riskgraph.errors import UsageError
 
     if not isinstance(nodes, (int, np.integer)) or isinstance(nodes, bool) or nodes < 200:
         raise UsageError(f"--nodes must be a whole number >= 200, got {nodes!r}")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise UsageError(f"--seed must be a whole number >= 0, got {seed!r}")
-    rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
 
-    nat = pd.DataFrame(NATIONS, columns=["nation_id", "name", "alignment"])
-    align = nat["alignment"].to_numpy()
-    nat_ids = nat["nation_id"].to_numpy()
-    members = np.flatnonzero(align == "member")
-    friendly = np.flatnonzero(np.isin(align, ["member", "partner"]))
-    neutral = np.flatnonzero(align == "neutral")
-    adversary = np.flatnonzero(align == "adversary")
-    five_eyes = {"USA", "GBR", "CAN", "AUS", "NZL"}
-    nat["alliances"] = [
-        ";".join(t for t, on in (("NATO", a == "member"), ("EU", a == "member" and n not in
-                                 {"USA", "GBR", "CAN", "TUR", "NOR"}), ("FVEY", n in five_eyes))
-                 if on)
-        for n, a in zip(nat_ids, align)]
 
-    # -- sizes -------------------------------------------------------------------------
-    budget = int(nodes) - len(nat)
+@dataclass(frozen=True)
+class _World:
+    """The nations table and the index arrays of each alignment into it."""
+
+    table: pd.DataFrame
+    ids: np.ndarray
+    members: np.ndarray
+    friendly: np.ndarray  # members and partners
+    neutral: np.ndarray
+    adversary: np.ndarray
+
+    @classmethod
+    def make(cls) -> _World:
+        nat = pd.DataFrame(NATIONS, columns=["nation_id", "name", "alignment"])
+        align = nat["alignment"].to_numpy()
+        ids = nat["nation_id"].to_numpy()
+        five_eyes = {"USA", "GBR", "CAN", "AUS", "NZL"}
+        not_eu = {"USA", "GBR", "CAN", "TUR", "NOR"}
+        nat["alliances"] = [
+            ";".join(t for t, on in (("NATO", a == "member"),
+                                     ("EU", a == "member" and n not in not_eu),
+                                     ("FVEY", n in five_eyes)) if on)
+            for n, a in zip(ids, align)]
+        return cls(nat, ids, np.flatnonzero(align == "member"),
+                   np.flatnonzero(np.isin(align, ["member", "partner"])),
+                   np.flatnonzero(align == "neutral"), np.flatnonzero(align == "adversary"))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """Counts, and the tier, kind and id of every component (platforms are tier 0)."""
+
+    n_plat: int
+    n_ops: np.ndarray  # operators per platform
+    n_sup: int
+    n_tiers: int
+    sizes: np.ndarray  # components per tier
+    starts: np.ndarray  # first component of each tier (and the total at the end)
+    tier: np.ndarray
+    kind: np.ndarray
+    comp_ids: np.ndarray
+    pos: np.ndarray  # position of each component along its tier, in [0, 1)
+
+    @property
+    def n_comp(self) -> int:
+        return int(self.starts[-1])
+
+
+def _shape(rng: np.random.Generator, budget: int) -> _Shape:
+    """Split ``budget`` nodes (all but the nations) into capabilities, suppliers and tiers."""
     n_plat = max(4, budget // _NODES_PER_PLATFORM)
     # operators per platform: 1-15 member/partner nations, a few platforms with many
     n_ops = np.minimum(1 + rng.geometric(0.3, size=n_plat), 15)
     n_ops[rng.random(n_plat) < 0.05] = 15
-    n_caps = int(n_ops.sum())
-    rest = budget - n_caps
+    rest = budget - int(n_ops.sum())
     n_sup = max(20, int(0.25 * rest))
-    n_comp = max(40, rest - n_sup)
     n_tiers = int(rng.integers(6, 11))  # component tiers, platforms = tier 0
-    sizes = _tier_sizes(n_plat, n_comp, n_tiers)
+    sizes = _tier_sizes(n_plat, max(40, rest - n_sup), n_tiers)
     n_comp = int(sizes.sum())
     starts = np.r_[0, np.cumsum(sizes)]
     tier = np.repeat(np.arange(n_tiers), sizes)
@@ -169,67 +228,81 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     kind = np.where(tier == 0, "platform",
                     np.where(tier == n_tiers - 1, "material",
                              np.where(tier <= 2, "system", "part")))
-    # position of each component along its tier, in [0, 1): BOM neighbourhoods
     pos = (np.arange(n_comp) - starts[tier] + 0.5) / sizes[tier]
+    return _Shape(n_plat, n_ops, n_sup, n_tiers, sizes, starts, tier, kind, comp_ids, pos)
 
-    # -- bill of materials -------------------------------------------------------------
+
+def _bill_of_materials(rng: np.random.Generator, shape: _Shape) -> pd.DataFrame:
+    """BOM edges ``p`` (parent) -> ``c`` (child) by component index, with substitute groups
+    and quantities; sorted by parent and child."""
     par_l, ch_l = [], []
-    for t in range(n_tiers - 1):
-        lo, hi = starts[t], starts[t + 1]
-        n_par = hi - lo
-        ratio = sizes[t + 1] / n_par
-        base = max(2.0, 1.3 * ratio) if t + 1 < n_tiers - 1 else 2.0
-        k = np.maximum(1, rng.poisson(base, size=n_par))
-        par = np.repeat(np.arange(lo, hi), k)
-        target = np.full(len(par), t + 1)
-        skip = (rng.random(len(par)) < 0.1) & (t + 2 < n_tiers)
-        target[skip] = t + 2
-        c_lo, c_n = starts[target], sizes[target]
-        # a programme's own draw: a child from the parent's programme block of the
-        # target tier; now and then from another programme (shared designs)
-        prog = np.minimum((pos[par] * n_plat).astype(np.int64), n_plat - 1)
-        cross = (rng.random(len(par)) < _CROSS) & (target >= n_tiers - 3)
-        prog[cross] = rng.integers(0, n_plat, int(cross.sum()))
-        b_lo = prog * c_n // n_plat
-        b_n = np.maximum(1, (prog + 1) * c_n // n_plat - b_lo)
-        child = c_lo + np.minimum(b_lo + (rng.random(len(par)) * b_n).astype(np.int64),
-                                  c_n - 1)
-        # common parts (bottom two part tiers) and every material: power-law reuse
-        is_mat = target == n_tiers - 1
-        common = ~is_mat & (target >= n_tiers - 3) & (rng.random(len(par)) < _COMMON)
-        for mask, expo in ((is_mat, 1.0), (common, 0.9)):
-            for tt in np.unique(target[mask]):
-                sel = np.flatnonzero(mask & (target == tt))
-                child[sel] = starts[tt] + _power_law(rng, int(sizes[tt]), len(sel), expo)
-        par_l.append(par)
-        ch_l.append(child)
-        # every component of the next tier gets at least one parent (the nearest one)
-        used = np.zeros(sizes[t + 1], dtype=bool)
-        used[child[target == t + 1] - starts[t + 1]] = True
-        orphans = starts[t + 1] + np.flatnonzero(~used)
-        near = lo + np.minimum((pos[orphans] * n_par).astype(np.int64), n_par - 1)
-        par_l.append(near)
-        ch_l.append(orphans)
+    for t in range(shape.n_tiers - 1):
+        par, child, orphans, near = _bom_tier(rng, shape, t)
+        par_l += [par, near]
+        ch_l += [child, orphans]
     bom = pd.DataFrame({"p": np.concatenate(par_l), "c": np.concatenate(ch_l)})
     bom = bom.drop_duplicates(ignore_index=True).sort_values(["p", "c"], ignore_index=True)
     # substitute groups: about 10% of parents with 3+ children pair their first two
     bom["substitute_group"] = ""
     n_children = bom.groupby("p")["c"].transform("size").to_numpy()
     rank_in_parent = bom.groupby("p").cumcount().to_numpy()
-    pick = rng.random(n_comp) < 0.10
+    pick = rng.random(shape.n_comp) < 0.10
     subst = pick[bom["p"].to_numpy()] & (n_children >= 3) & (rank_in_parent < 2)
     bom.loc[subst, "substitute_group"] = "alt"
     bom["quantity"] = rng.integers(1, 9, size=len(bom))
+    return bom
 
-    # -- suppliers ---------------------------------------------------------------------
-    # makers (systems, parts, platforms) mostly in member/partner nations; miners and
-    # refiners of materials mostly in adversary and neutral nations
+
+def _bom_tier(rng: np.random.Generator, shape: _Shape, t: int):
+    """Children drawn by the parents of tier ``t``: ``(parents, children, orphans,
+    nearest parent of each orphan)``; orphans are tier ``t + 1`` components no parent drew."""
+    sizes, starts, n_tiers, n_plat = shape.sizes, shape.starts, shape.n_tiers, shape.n_plat
+    lo, hi = starts[t], starts[t + 1]
+    n_par = hi - lo
+    ratio = sizes[t + 1] / n_par
+    base = max(2.0, 1.3 * ratio) if t + 1 < n_tiers - 1 else 2.0
+    k = np.maximum(1, rng.poisson(base, size=n_par))
+    par = np.repeat(np.arange(lo, hi), k)
+    target = np.full(len(par), t + 1)
+    skip = (rng.random(len(par)) < 0.1) & (t + 2 < n_tiers)
+    target[skip] = t + 2
+    c_lo, c_n = starts[target], sizes[target]
+    # a programme's own draw: a child from the parent's programme block of the target
+    # tier; now and then from another programme (shared designs)
+    prog = np.minimum((shape.pos[par] * n_plat).astype(np.int64), n_plat - 1)
+    cross = (rng.random(len(par)) < _CROSS) & (target >= n_tiers - 3)
+    prog[cross] = rng.integers(0, n_plat, int(cross.sum()))
+    b_lo = prog * c_n // n_plat
+    b_n = np.maximum(1, (prog + 1) * c_n // n_plat - b_lo)
+    child = c_lo + np.minimum(b_lo + (rng.random(len(par)) * b_n).astype(np.int64), c_n - 1)
+    # common parts (bottom two part tiers) and every material: power-law reuse
+    is_mat = target == n_tiers - 1
+    common = ~is_mat & (target >= n_tiers - 3) & (rng.random(len(par)) < _COMMON)
+    for mask, expo in ((is_mat, 1.0), (common, 0.9)):
+        for tt in np.unique(target[mask]):
+            sel = np.flatnonzero(mask & (target == tt))
+            child[sel] = starts[tt] + _power_law(rng, int(sizes[tt]), len(sel), expo)
+    # every component of the next tier gets at least one parent (the nearest one)
+    used = np.zeros(sizes[t + 1], dtype=bool)
+    used[child[target == t + 1] - starts[t + 1]] = True
+    orphans = starts[t + 1] + np.flatnonzero(~used)
+    near = lo + np.minimum((shape.pos[orphans] * n_par).astype(np.int64), n_par - 1)
+    return par, child, orphans, near
+
+
+def _suppliers(rng: np.random.Generator, world: _World, n_sup: int):
+    """The suppliers table, each supplier's site nation (index) and whether it is a miner.
+
+    Makers (of systems, parts, platforms) sit mostly in member and partner nations; miners
+    and refiners of materials mostly in adversary and neutral nations.
+    """
+    friendly, neutral, adversary = world.friendly, world.neutral, world.adversary
     n_min = max(5, int(round(0.15 * n_sup)))
     n_mak = n_sup - n_min
+    others = np.r_[neutral, adversary]
     mak_nation = np.where(rng.random(n_mak) < 0.85,
                           friendly[_power_law(rng, len(friendly), n_mak, 0.8)],
-                          np.r_[neutral, adversary][rng.integers(0, len(neutral)
-                                                                 + len(adversary), n_mak)])
+                          others[rng.integers(0, len(others), n_mak)])
     u = rng.random(n_min)
     min_nation = np.where(u < 0.45, adversary[_power_law(rng, len(adversary), n_min, 1.5)],
                           np.where(u < 0.8, neutral[rng.integers(0, len(neutral), n_min)],
@@ -238,23 +311,31 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     is_miner = np.r_[np.zeros(n_mak, bool), np.ones(n_min, bool)]
     order = rng.permutation(n_sup)  # miners not bunched at the end of the id range
     sup_nation, is_miner = sup_nation[order], is_miner[order]
-    makers = np.flatnonzero(~is_miner)
-    miners = np.flatnonzero(is_miner)
     foreign = rng.random(n_sup) < 0.1
-    owner = np.where(foreign, members[rng.integers(0, len(members), n_sup)], sup_nation)
-    swidth = len(str(n_sup))
+    owner = np.where(foreign, world.members[rng.integers(0, len(world.members), n_sup)],
+                     sup_nation)
+    width = len(str(n_sup))
     sup = pd.DataFrame({
-        "supplier_id": [f"S{i:0{swidth}d}" for i in range(n_sup)],
+        "supplier_id": [f"S{i:0{width}d}" for i in range(n_sup)],
         "name": [f"{'Mine' if m else 'Works'} {i}" for i, m in enumerate(is_miner)],
-        "nation_id": nat_ids[sup_nation],
-        "owner_nation_id": np.where(owner != sup_nation, nat_ids[owner], ""),
+        "nation_id": world.ids[sup_nation],
+        "owner_nation_id": np.where(owner != sup_nation, world.ids[owner], ""),
         "recovery_days": rng.choice([30, 60, 90, 180, 365], n_sup),
     })
+    return sup, sup_nation, is_miner
 
-    # -- sourcing ----------------------------------------------------------------------
-    # heavily reused items are multi-sourced (3-5 sources); the long tail is dual or
-    # triple sourced, with some sole sources; platforms come from one prime contractor
-    is_mat = kind == "material"
+
+def _sourcing(rng: np.random.Generator, shape: _Shape, bom: pd.DataFrame, world: _World,
+              sup_nation: np.ndarray, is_miner: np.ndarray, *, defects: bool) -> pd.DataFrame:
+    """Sourcing rows ``c`` (component) <- ``s`` (supplier) by index, with ``share``.
+
+    Heavily reused items are multi-sourced (3-5 sources); the long tail is dual or triple
+    sourced, with some sole sources; platforms come from one prime contractor; in-house
+    items (below the platforms, not materials) have no rows.
+    """
+    tier, n_comp = shape.tier, shape.n_comp
+    is_mat = shape.kind == "material"
+    makers, miners = np.flatnonzero(~is_miner), np.flatnonzero(is_miner)
     parents = np.bincount(bom["c"].to_numpy(), minlength=n_comp)
     in_house = (tier > 0) & ~is_mat & (rng.random(n_comp) < 0.15)
     sourced = np.flatnonzero(~in_house)
@@ -269,7 +350,7 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     pick[~from_miner] = makers[_power_law(rng, len(makers), int((~from_miner).sum()), 0.8)]
     # a material's dominant (first) source is usually in an adversary nation
     first_row = np.r_[True, comp_rep[1:] != comp_rep[:-1]]
-    adv_miners = miners[np.isin(sup_nation[miners], adversary)]
+    adv_miners = miners[np.isin(sup_nation[miners], world.adversary)]
     dom = np.flatnonzero(first_row & from_miner & (rng.random(len(comp_rep)) < 0.6))
     if len(adv_miners):
         pick[dom] = adv_miners[_power_law(rng, len(adv_miners), len(dom), 1.0)]
@@ -277,40 +358,69 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
     src = src.drop_duplicates(["c", "s"], ignore_index=True)
     src = src.sort_values(["c", "first", "s"], ascending=[True, False, True],
                           ignore_index=True)
-    first = ~src["c"].duplicated().to_numpy()
-    n_rows = src.groupby("c")["s"].transform("size").to_numpy()
-    # the first source dominates (0.6-0.95 of demand), the others cover 0.25-0.7 each:
-    # together they usually cover demand, now and then not (a baseline shortfall)
-    share = np.where(first, rng.uniform(0.6, 0.95, len(src)),
-                     rng.uniform(0.25, 0.7, len(src)))
-    share[n_rows == 1] = 1.0
-    src["share"] = np.round(share, 2)
-    src = src.drop(columns="first")
+    src["share"] = _shares(rng, src["c"].to_numpy(), defects=defects)
+    return src.drop(columns="first")
 
+
+def _shares(rng: np.random.Generator, comp: np.ndarray, *, defects: bool) -> np.ndarray:
+    """Shares of sourcing rows sorted by component, dominant (first) source first.
+
+    The first source covers 0.6-0.95 of demand, the others 0.25-0.7 each, a sole source
+    all of it. Drawn so, a few components' shares sum below 1 (a baseline shortfall);
+    unless ``defects``, their first source is raised to close the gap.
+    """
+    first = np.r_[True, comp[1:] != comp[:-1]]
+    n_rows = np.bincount(comp)[comp]
+    share = np.where(first, rng.uniform(0.6, 0.95, len(comp)),
+                     rng.uniform(0.25, 0.7, len(comp)))
+    share[n_rows == 1] = 1.0
+    share = np.round(share, 2)
+    if defects:
+        return share
+    # in whole hundredths, so that the sums are exact
+    cents = np.rint(share * 100).astype(np.int64)
+    others = np.bincount(comp, weights=cents)[comp].astype(np.int64) - cents
+    short = first & (cents + others < 100)
+    share[short] = (100 - others[short]) / 100
+    return share
+
+
+def _components(rng: np.random.Generator, shape: _Shape, src: pd.DataFrame) -> pd.DataFrame:
+    """The components table: ``min_sources`` = 2 on some items with 3+ sources, stock
+    buffers on about a third of the components below the platforms."""
+    n_comp = shape.n_comp
     rows_per_comp = np.bincount(src["c"].to_numpy(), minlength=n_comp)
     min_sources = np.ones(n_comp, dtype=np.int64)
     min_sources[(rows_per_comp >= 3) & (rng.random(n_comp) < 0.2)] = 2
     stock = np.where(rng.random(n_comp) < 0.3, rng.choice([15, 30, 60, 90, 180], n_comp), 0)
-    stock[tier == 0] = 0
-
-    comps = pd.DataFrame({
-        "component_id": comp_ids,
-        "name": [f"{k.title()} {i}" for i, k in enumerate(kind)],
-        "kind": kind,
+    stock[shape.tier == 0] = 0
+    return pd.DataFrame({
+        "component_id": shape.comp_ids,
+        "name": [f"{k.title()} {i}" for i, k in enumerate(shape.kind)],
+        "kind": shape.kind,
         "stock_days": stock,
         "min_sources": min_sources,
     })
 
-    # -- fielding ----------------------------------------------------------------------
-    plat = np.flatnonzero(tier == 0)
-    ops = [nat_ids[rng.choice(friendly, min(int(k), len(friendly)), replace=False)]
-           for k in n_ops]
+
+def _fielding(rng: np.random.Generator, shape: _Shape, world: _World) -> pd.DataFrame:
+    """Each platform operated by its ``n_ops`` member or partner nations."""
+    plat = np.flatnonzero(shape.tier == 0)
+    friendly = world.friendly
+    ops = [world.ids[rng.choice(friendly, min(int(k), len(friendly)), replace=False)]
+           for k in shape.n_ops]
     fielding = pd.DataFrame({
         "nation_id": np.concatenate(ops),
-        "platform_id": np.repeat(comp_ids[plat], [len(o) for o in ops]),
+        "platform_id": np.repeat(shape.comp_ids[plat], [len(o) for o in ops]),
     })
     fielding["quantity"] = rng.integers(4, 200, size=len(fielding))
+    return fielding
 
+
+def _write_package(out: Path, nat: pd.DataFrame, sup: pd.DataFrame, comps: pd.DataFrame,
+                   comp_ids: np.ndarray, bom: pd.DataFrame, src: pd.DataFrame,
+                   fielding: pd.DataFrame) -> None:
+    """Write the six CSV files, turning component and supplier indices into ids."""
     _write(out / "nations.csv", nat)
     _write(out / "suppliers.csv", sup)
     _write(out / "components.csv", comps)
@@ -327,7 +437,6 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0) -> Path:
         "source": "synthetic",
     }))
     _write(out / "fielding.csv", fielding)
-    return out
 
 
 def _write(path: Path, df: pd.DataFrame) -> None:
