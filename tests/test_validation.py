@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import riskgraph.io.reading as reading
 import riskgraph.io.validation as validation
 from riskgraph.errors import ValidationError
 from riskgraph.io.package import DataPackage, read_package
@@ -305,23 +306,23 @@ def test_file_over_the_size_cap_is_refused_before_parsing(worked_copy, monkeypat
     cap = max((worked_copy / n).stat().st_size for n in FILES if n != "nations.csv")
     size = (worked_copy / "nations.csv").stat().st_size
     assert size > cap
-    real = validation._parse_csv
+    real = reading.parse_csv
 
-    def guarded(text, table, report, sha):
+    def guarded(data, table, report, sha, **kwargs):
         assert table.name != "nations", "an over-size file was parsed"
-        return real(text, table, report, sha)
+        return real(data, table, report, sha, **kwargs)
 
-    monkeypatch.setattr(validation, "_parse_csv", guarded)
+    monkeypatch.setattr(reading, "parse_csv", guarded)
     issue = the_error(validate_package(worked_copy, max_file_bytes=cap))
     check(issue, "file-too-large", "nations.csv", None, None)
     assert f"{size:,}" in issue.message and f"{cap:,}" in issue.message
 
 
 def test_every_file_over_the_size_cap(worked_copy, monkeypatch):
-    def never(*args):
+    def never(*args, **kwargs):
         raise AssertionError("an over-size file was parsed")
 
-    monkeypatch.setattr(validation, "_parse_csv", never)
+    monkeypatch.setattr(reading, "parse_csv", never)
     report = validate_package(worked_copy, max_file_bytes=10)
     assert {(i.code, i.file) for i in report.errors} == {("file-too-large", n) for n in FILES}
     with pytest.raises(ValidationError):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from riskgraph.errors import ValidationError
-from riskgraph.io.validation import DEFAULT_MAX_FILE_BYTES, ValidationReport, _validate
+from riskgraph.io.validation import DEFAULT_MAX_FILE_BYTES, ValidationReport, validate_tables
 
 __all__ = ["DataPackage", "read_package", "write_package"]
 
@@ -70,7 +70,7 @@ def read_package(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES) -> DataP
     ValidationError
         With the full report when any error was found.
     """
-    report, result = _validate(path, max_file_bytes=max_file_bytes)
+    report, result = validate_tables(path, max_file_bytes=max_file_bytes)
     if result is None:
         raise ValidationError(report)
     tables, hashes = result

@@ -28,7 +28,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from riskgraph.errors import UsageError, ValidationError
-from riskgraph.io.validation import ValidationReport
+from riskgraph.io.report import ValidationReport
 
 __all__ = [
     "FAILURE_KINDS",
