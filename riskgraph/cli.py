@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
+from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
+#: Warnings printed per kind (issue code) unless --verbose; the rest are counted.
+WARNINGS_PER_KIND = 20
 
 __all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_INVALID"]
 
@@ -20,6 +24,19 @@ def _add_package(p: argparse.ArgumentParser) -> None:
                    help="refuse input files larger than this (default 512)")
     p.add_argument("--no-ownership", action="store_true",
                    help="ignore owner_nation_id: a supplier fails only with its site nation")
+    p.add_argument("--verbose", action="store_true",
+                   help=f"print every warning (default: the first {WARNINGS_PER_KIND} of "
+                        "each kind and a count)")
+    p.add_argument("--warnings", metavar="FILE", default=None,
+                   help="also write every warning to FILE (one per line)")
+
+
+def _add_cache(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--cache-dir", metavar="DIR", default=None,
+                   help="reuse analysis results stored here for an unchanged package "
+                        "(default $RISKGRAPH_CACHE_DIR or ~/.cache/riskgraph)")
+    p.add_argument("--no-cache", action="store_true",
+                   help="compute every analysis afresh and store nothing")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -44,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("summary", help="print a short summary of a package and its top risks")
     _add_package(p)
     p.add_argument("--top", type=int, default=10, help="risks to list (default 10)")
+    _add_cache(p)
     p.set_defaults(run=_cmd_summary)
 
     p = sub.add_parser("analyse", aliases=["analyze"],
@@ -58,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--top", type=int, default=10, help="risks to list in the summary")
     p.add_argument("--max-pairs", type=int, default=None, metavar="N",
                    help="keep at most N critical pairs per capability (large networks)")
+    _add_cache(p)
     p.set_defaults(run=_cmd_analyse)
 
     p = sub.add_parser("whatif", help="run scripted disruption scenarios (time to impact)")
@@ -134,6 +153,43 @@ def _print_issues(issues, stream) -> None:
         print(issue, file=stream)
 
 
+def _print_warnings(warnings, args, stream=None) -> None:
+    """Warnings on stderr: all with --verbose, else the first few of each kind and a count
+    of the rest; with --warnings FILE, every one also goes to FILE."""
+    stream = stream if stream is not None else sys.stderr
+    if getattr(args, "warnings", None):
+        try:
+            with open(args.warnings, "w", encoding="utf-8") as fh:
+                for issue in warnings:
+                    print(issue, file=fh)
+        except OSError as exc:
+            raise _Usage(f"cannot write --warnings {args.warnings}: "
+                         f"{exc.strerror or exc}") from None
+    if getattr(args, "verbose", False):
+        _print_issues(warnings, stream)
+        return
+    shown: Counter = Counter()
+    for issue in warnings:
+        shown[issue.code] += 1
+        if shown[issue.code] <= WARNINGS_PER_KIND:
+            print(issue, file=stream)
+    for code, count in shown.items():
+        if count > WARNINGS_PER_KIND:
+            where = f"; all in {args.warnings}" if getattr(args, "warnings", None) else \
+                " (--verbose or --warnings FILE shows them all)"
+            print(f"... and {count - WARNINGS_PER_KIND} more {code} warning(s){where}",
+                  file=stream)
+
+
+def _cache(args):
+    """The analysis cache the options ask for (None with --no-cache)."""
+    from riskgraph.io.cache import ResultCache
+
+    if args.no_cache:
+        return None
+    return ResultCache(args.cache_dir)
+
+
 def _cmd_validate(args) -> int:
     from riskgraph.io.validation import validate_package
 
@@ -142,7 +198,7 @@ def _cmd_validate(args) -> int:
         report.frame().to_csv(sys.stdout, index=False)
     else:
         _print_issues(report.errors, sys.stderr)
-        _print_issues(report.warnings, sys.stderr)
+        _print_warnings(report.warnings, args)
     if not report.ok:
         print(f"invalid: {len(report.errors)} error(s), {len(report.warnings)} warning(s) "
               f"in {args.package}", file=sys.stderr)
@@ -157,7 +213,7 @@ def _load(args):
     from riskgraph.model.network import load_network
 
     net = load_network(args.package, ownership=not args.no_ownership, **_read_options(args))
-    _print_issues(net.package.report.warnings, sys.stderr)
+    _print_warnings(net.package.report.warnings, args)
     return net
 
 
@@ -166,8 +222,10 @@ def _cmd_summary(args) -> int:
 
     if args.top < 0:
         raise _Usage("--top must be >= 0")
+    from riskgraph.analyses.structural import structural_analysis
+
     net = _load(args)
-    print(summary_text(net, top=args.top))
+    print(summary_text(net, structural_analysis(net, cache=_cache(args)), top=args.top))
     return EXIT_OK
 
 
@@ -182,7 +240,7 @@ def _cmd_analyse(args) -> int:
         raise _Usage("--max-pairs must be >= 0")
     net = _load(args)
     result = structural_analysis(net, seed=args.seed, keep_partners=args.keep_partners,
-                                 max_pairs_per_capability=args.max_pairs)
+                                 max_pairs_per_capability=args.max_pairs, cache=_cache(args))
     out = write_outputs(args.out, result.tables(), command="analyse", package=net.package,
                         parameters=result.parameters, seed=args.seed)
     print(summary_text(net, result, top=args.top))
@@ -225,7 +283,7 @@ def _cmd_whatif(args) -> int:
     }
     if args.compare:
         tables["whatif_compare.csv"] = compare_scenarios(result).reset_index(drop=True)
-    params = {"scenarios": [s.__dict__ for s in scenarios], "ownership": net.ownership,
+    params = {"scenarios": [s.to_dict() for s in scenarios], "ownership": net.ownership,
               "scenario_file": args.scenarios}
     out = write_outputs(args.out, tables, command="whatif", package=net.package,
                         parameters=params)
@@ -336,7 +394,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except ValidationError as exc:
-        _print_issues(exc.report.issues, sys.stderr)
+        _print_issues(exc.report.errors, sys.stderr)
+        _print_warnings(exc.report.warnings, args)
         print(f"invalid: {len(exc.report.errors)} error(s) in {exc.report.source}",
               file=sys.stderr)
         return EXIT_INVALID

@@ -7,7 +7,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from riskgraph.io.validation import ValidationReport
 
-__all__ = ["RiskgraphError", "ValidationError", "UsageError"]
+__all__ = ["RiskgraphError", "ValidationError", "UsageError", "EXIT_OK", "EXIT_USAGE",
+           "EXIT_INVALID"]
+
+#: Exit statuses of every front end (the CLI and the dashboard server): success (warnings
+#: go to stderr), a usage error, invalid input.
+EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 
 
 class RiskgraphError(Exception):

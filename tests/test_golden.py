@@ -40,7 +40,7 @@ MC_TRIALS, MC_SEED = 2000, 7
 def _commands(package: Path, out: Path) -> dict[str, list[str]]:
     scenarios = str(package / "scenarios.toml")
     return {
-        "analyse": ["analyse", str(package), "--out", str(out / "analyse")],
+        "analyse": ["analyse", str(package), "--no-cache", "--out", str(out / "analyse")],
         "whatif": ["whatif", str(package), "--scenarios", scenarios, "--compare",
                    "--out", str(out / "whatif")],
         "montecarlo": ["montecarlo", str(package), "--trials", str(MC_TRIALS),

@@ -6,7 +6,7 @@ The CLI's ``riskgraph analyse``, its summary and the dashboard call
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
@@ -51,12 +51,28 @@ def _flat(df: pd.DataFrame, *, keep_index: bool = True) -> pd.DataFrame:
     return df.reset_index()
 
 
+def _parameters(network: SupplyNetwork, *, seed, keep_partners, weights, betweenness_k,
+                sample_threshold, max_pairs_per_capability) -> dict:
+    """Everything a structural analysis is a function of, besides the package's bytes."""
+    return {
+        "seed": seed,
+        "keep_partners": keep_partners,
+        "ownership": network.ownership,
+        "weights": dict(weights.__dict__),
+        "betweenness_k": betweenness_k,
+        "sample_threshold": sample_threshold,
+        "max_pairs_per_capability": max_pairs_per_capability,
+        "defaults": network.defaults.to_dict(),
+    }
+
+
 def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
                         keep_partners: bool = False,
                         weights: RegisterWeights | None = None,
                         betweenness_k: int | None = None,
                         sample_threshold: int = 5000,
-                        max_pairs_per_capability: int | None = None) -> StructuralAnalysis:
+                        max_pairs_per_capability: int | None = None,
+                        cache=None) -> StructuralAnalysis:
     """Run SPOFs, critical pairs, concentration, exposure, survivability, centrality and
     the risk register on one network.
 
@@ -73,39 +89,50 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
         ``betweenness_k`` sources.
     max_pairs_per_capability
         Keep at most this many critical pairs per capability (``None``: all).
+    cache
+        A :class:`~riskgraph.io.cache.ResultCache` (or None): the result is read from it
+        when the package bytes, riskgraph version and every parameter match, else computed
+        and stored. ``result.parameters["cache"]`` says which (``"hit"`` or ``"miss"``).
     """
+    weights = weights if weights is not None else RegisterWeights()
+    params = _parameters(network, seed=seed, keep_partners=keep_partners, weights=weights,
+                         betweenness_k=betweenness_k, sample_threshold=sample_threshold,
+                         max_pairs_per_capability=max_pairs_per_capability)
+    if cache is None:
+        return _compute(network, params, weights)
+    key = cache.key("structural", network.package.content_hash, params)
+    hit = cache.get(key)
+    if isinstance(hit, StructuralAnalysis):
+        return replace(hit, parameters={**hit.parameters, "cache": "hit"})
+    result = _compute(network, params, weights)
+    cache.put(key, result)
+    return replace(result, parameters={**result.parameters, "cache": "miss"})
+
+
+def _compute(network: SupplyNetwork, params: dict, weights: RegisterWeights
+             ) -> StructuralAnalysis:
     from riskgraph.analyses.centrality import centrality
     from riskgraph.analyses.concentration import concentration
     from riskgraph.analyses.exposure import alliance_survivability, nation_exposure
     from riskgraph.analyses.register import risk_register
     from riskgraph.analyses.spof import blast_radius, critical_pairs, single_points_of_failure
 
-    weights = weights if weights is not None else RegisterWeights()
     spof = single_points_of_failure(network)
-    pairs = critical_pairs(network, max_pairs_per_capability=max_pairs_per_capability)
+    pairs = critical_pairs(network,
+                           max_pairs_per_capability=params["max_pairs_per_capability"])
     conc = concentration(network)
-    cent = centrality(network, k=betweenness_k, seed=seed, sample_threshold=sample_threshold)
+    cent = centrality(network, k=params["betweenness_k"], seed=params["seed"],
+                      sample_threshold=params["sample_threshold"])
     register = risk_register(network, weights=weights, spof=spof, pairs=pairs,
                              concentration_table=conc, centrality_table=cent)
-    params = {
-        "seed": seed,
-        "keep_partners": keep_partners,
-        "ownership": network.ownership,
-        "weights": dict(weights.__dict__),
-        "betweenness_k": betweenness_k,
-        "sample_threshold": sample_threshold,
-        "max_pairs_per_capability": max_pairs_per_capability,
-        "defaults": {k: (dict(v) if hasattr(v, "items") else v)
-                     for k, v in network.defaults.__dict__.items()},
-    }
     return StructuralAnalysis(
         spof=spof,
         blast_radius=blast_radius(network, spof),
         critical_pairs=pairs,
         concentration=conc,
         nation_exposure=nation_exposure(network),
-        survivability=alliance_survivability(network, keep_partners=keep_partners),
+        survivability=alliance_survivability(network, keep_partners=params["keep_partners"]),
         centrality=cent,
         risk_register=register,
-        parameters=params,
+        parameters=dict(params),
     )

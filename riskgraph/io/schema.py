@@ -15,7 +15,8 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 
 __all__ = [
@@ -25,7 +26,6 @@ __all__ = [
     "Defaults",
     "Table",
     "TABLES",
-    "schema_frame",
 ]
 
 #: Alignment of a nation relative to the alliance under study (DESIGN §2).
@@ -254,30 +254,21 @@ class Defaults:
             if not (isinstance(value, (int, float)) and math.isfinite(value) and value >= 0):
                 raise ValueError(f"{name} must be a number of days >= 0, got {value!r}")
 
+    def to_dict(self) -> dict:
+        """Plain data (for manifests and cache keys); :meth:`from_dict` inverts it.
 
-def schema_frame():
-    """The whole schema as a DataFrame, one row per column (for docs and the dashboard).
+        >>> Defaults.from_dict(Defaults(nation_recovery_days=200).to_dict()).nation_recovery_days
+        200
+        """
+        return {f.name: (dict(v) if isinstance(v := getattr(self, f.name), Mapping) else v)
+                for f in fields(self)}
 
-    >>> bool(schema_frame().loc[("sourcing", "share"), "required"])
-    True
-    """
-    import pandas as pd
-
-    rows = []
-    for table in TABLES.values():
-        for c in table.columns:
-            rows.append(
-                {
-                    "table": table.name,
-                    "column": c.name,
-                    "type": c.type,
-                    "required": c.required,
-                    "default": c.default,
-                    "valid": ", ".join(c.values) if c.values else (
-                        c.range_text() if c.numeric else (
-                            f"id in {c.ref}.csv" if c.ref else "")),
-                    "unit": c.unit,
-                    "description": c.description,
-                }
-            )
-    return pd.DataFrame(rows).set_index(["table", "column"])
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Defaults":
+        """Defaults from :meth:`to_dict`'s form; missing keys keep their defaults."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown default(s) {', '.join(map(repr, unknown))}; "
+                             f"valid: {', '.join(sorted(known))}")
+        return cls(**dict(data))

@@ -110,6 +110,27 @@ class Scenario:
         return hash((self.name, self.fail, tuple(sorted(self.capacity.items())),
                      tuple(sorted(self.days.items())), self.horizon_days))
 
+    def to_dict(self) -> dict:
+        """Plain data (lists and dicts), as in a scenario file; :meth:`from_dict` inverts it.
+
+        >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 10})
+        >>> Scenario.from_dict(s.to_dict()) == s
+        True
+        """
+        return {"name": self.name, "horizon_days": self.horizon_days,
+                "fail": list(self.fail), "capacity": dict(self.capacity),
+                "days": dict(self.days)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> "Scenario":
+        """A scenario from :meth:`to_dict`'s form (missing keys take their defaults);
+        unknown keys are refused with the valid ones named."""
+        unknown = sorted(set(data) - set(SCENARIO_KEYS))
+        if unknown:
+            raise UsageError(f"unknown scenario key(s) {', '.join(map(repr, unknown))}; "
+                             f"valid: {', '.join(SCENARIO_KEYS)}")
+        return cls(**dict(data))
+
 
 # ----------------------------------------------------------------------------- checking
 
@@ -222,12 +243,6 @@ def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
     return out
 
 
-def _raw(scenario: Scenario) -> dict:
-    return {"name": scenario.name, "horizon_days": scenario.horizon_days,
-            "fail": list(scenario.fail), "capacity": dict(scenario.capacity),
-            "days": dict(scenario.days)}
-
-
 def _raise(report: ValidationReport) -> None:
     report.finish()
     if not report.ok:
@@ -249,7 +264,7 @@ def check_scenarios(network, scenarios: Iterable[Scenario], *, source: str = "<c
             raise UsageError(f"expected Scenario objects, got {type(scenario).__name__} "
                              f"(read files with read_scenarios)")
         label = _label(scenario.name, i)
-        for key, value, message in _problems(_raw(scenario), network):
+        for key, value, message in _problems(scenario.to_dict(), network):
             report.add("error", "scenario", source, f"{label}, key {key!r}: {message}",
                        column=key,
                        value=None if value is None else str(value))

@@ -1,0 +1,123 @@
+"""An on-disk cache of analysis results, keyed by what they are a pure function of.
+
+Every analysis is a pure function of the validated package, the compile options and its
+parameters (docs/design.md §4), so a result can be reused whenever those are unchanged.
+The key is a sha256 over the package's content hash (every input byte), the riskgraph
+version, a kind label and the parameters; any input byte change, version change or
+parameter change gives a different key, so stale entries are never read — they are only
+left behind, and :meth:`ResultCache.clear` removes them.
+
+The folder is ``$RISKGRAPH_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/riskgraph`` or
+``~/.cache/riskgraph``; the CLI's ``--cache-dir`` overrides both and ``--no-cache`` turns
+the cache off. Users may move or delete the folder at any time.
+
+Entries are pickles (exact round trip of DataFrames, dtypes and ``attrs``, so a cached
+result exports byte-identical CSVs). Like any cache of Python objects, the folder must be
+writable only by its user: riskgraph creates it with mode 0700 and refuses to read entries
+from a folder another user can write to.
+
+>>> import tempfile
+>>> cache = ResultCache(tempfile.mkdtemp())
+>>> key = cache.key("demo", "0" * 64, {"seed": 1})
+>>> cache.get(key) is None
+True
+>>> cache.put(key, {"answer": 42})
+>>> cache.get(key)
+{'answer': 42}
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import stat
+import tempfile
+from pathlib import Path
+
+from riskgraph.errors import UsageError
+
+__all__ = ["ResultCache", "default_cache_dir"]
+
+logger = logging.getLogger(__name__)
+
+
+def default_cache_dir() -> Path:
+    """``$RISKGRAPH_CACHE_DIR``, else ``$XDG_CACHE_HOME/riskgraph``, else
+    ``~/.cache/riskgraph``."""
+    env = os.environ.get("RISKGRAPH_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "riskgraph"
+
+
+class ResultCache:
+    """A folder of pickled results, one file per key, written atomically."""
+
+    def __init__(self, folder=None):
+        self.folder = Path(folder) if folder is not None else default_cache_dir()
+
+    @staticmethod
+    def key(kind: str, content_hash: str, parameters: dict) -> str:
+        """The entry name for ``kind`` on a package with ``content_hash`` and
+        ``parameters`` (JSON-serialisable), under this riskgraph version."""
+        from riskgraph import __version__
+
+        blob = json.dumps({"kind": kind, "package": content_hash, "version": __version__,
+                           "parameters": parameters}, sort_keys=True, default=str)
+        return f"{kind}-{hashlib.sha256(blob.encode()).hexdigest()[:40]}"
+
+    def _safe_folder(self) -> bool:
+        try:
+            st = self.folder.stat()
+        except OSError:
+            return False
+        if not stat.S_ISDIR(st.st_mode):
+            return False
+        if hasattr(os, "getuid") and (st.st_uid != os.getuid()
+                                      or st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)):
+            logger.warning("not reading the analysis cache %s: it is writable by another "
+                           "user", self.folder)
+            return False
+        return True
+
+    def get(self, key: str):
+        """The stored result, or None if absent or unreadable (a broken entry is a miss)."""
+        path = self.folder / f"{key}.pickle"
+        if not path.is_file() or not self._safe_folder():
+            return None
+        try:
+            with open(path, "rb") as fh:
+                return pickle.load(fh)
+        except Exception as exc:  # a truncated or foreign file: recompute, never fail
+            logger.warning("ignoring unreadable cache entry %s: %s", path, exc)
+            return None
+
+    def put(self, key: str, value) -> None:
+        """Store ``value`` under ``key`` atomically (temp file, then rename)."""
+        try:
+            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"cannot create the analysis cache folder {self.folder}: "
+                             f"{exc.strerror or exc}; choose another with --cache-dir or "
+                             f"turn it off with --no-cache") from None
+        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.folder / f"{key}.pickle")
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def clear(self) -> int:
+        """Delete every entry; returns how many were removed."""
+        removed = 0
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.pickle"):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
