@@ -132,6 +132,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSVs to")
+    p.add_argument("--defects", action="store_true",
+                   help="leave some components' shares summing below 1 (baseline "
+                        "shortfalls, each a validation warning), as real data often do")
     p.set_defaults(run=_cmd_generate)
     return parser
 
@@ -380,7 +383,7 @@ def _cmd_generate(args) -> int:
     out = Path(args.out)
     if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():
         raise _Usage(f"{out} exists and is not a data package: choose an empty folder")
-    generate_package(out, nodes=args.nodes, seed=args.seed)
+    generate_package(out, nodes=args.nodes, seed=args.seed, defects=args.defects)
     print(f"wrote a synthetic package of about {args.nodes:,} nodes (seed {args.seed}) to {out}")
     return EXIT_OK
 

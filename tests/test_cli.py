@@ -192,8 +192,14 @@ def test_montecarlo_usage_errors(tmp_path):
 def test_generate_writes_a_valid_package(tmp_path):
     res = run("generate", "--nodes", "600", "--seed", "3", "--out", tmp_path / "syn")
     assert res.returncode == 0, res.stderr
-    assert run("validate", tmp_path / "syn").returncode == 0
+    checked = run("validate", tmp_path / "syn")
+    assert checked.returncode == 0 and "(0 warning(s))" in checked.stdout
     assert run("generate", "--nodes", "5", "--out", tmp_path / "x").returncode == 2
+    res = run("generate", "--nodes", "3000", "--seed", "3", "--defects",
+              "--out", tmp_path / "raw")
+    assert res.returncode == 0, res.stderr
+    checked = run("validate", tmp_path / "raw")
+    assert checked.returncode == 0 and "baseline shortfall" in checked.stderr
 
 
 def test_analyse_max_pairs_caps_the_pairs_table(tmp_path):
