@@ -1,0 +1,60 @@
+"""Ready-to-show views of a network and its analyses, for front ends (the dashboard).
+
+Every function here is a pure function of a :class:`~riskgraph.model.network.SupplyNetwork`,
+a :class:`~riskgraph.analyses.structural.StructuralAnalysis` or a what-if result: it returns
+a DataFrame or a small dataclass, never mutates its inputs and knows nothing of Dash or
+plotting. The dashboard only formats what these return, so every number it shows is
+computed here or in the analysis modules (and is the same number the CLI writes).
+
+One module per concept:
+
+* :mod:`.lookup` — id checks and name look-ups the others share;
+* :mod:`.options` — picker options (capabilities, failure points);
+* :mod:`.capability` — one capability's single points of failure and critical pairs;
+* :mod:`.sites` — supplier sites for a map;
+* :mod:`.subgraph` — a bounded, focused part of the graph;
+* :mod:`.detail` — one node's side panel;
+* :mod:`.heatmap` — matrices for heatmaps;
+* :mod:`.nations` — nation dependence and alliance-only survivability;
+* :mod:`.whatif` — what-if matrices, down intervals and headline.
+
+Graph walks use the compiled arrays (:attr:`SupplyNetwork.compiled`), so they scale to
+large packages without building the networkx graph (docs/design.md §6).
+"""
+
+from .capability import capability_pairs, capability_spofs
+from .detail import node_detail, node_inputs
+from .heatmap import Heatmap, capability_matrix, exposure_heatmap
+from .lookup import capability_index, nation_names, node_index
+from .nations import nation_dependence, survivability_summary
+from .options import KIND_LABELS, capability_options, failure_point_options
+from .sites import supplier_sites
+from .subgraph import DIRECTIONS, Subgraph, edges_among, focus_subgraph
+from .whatif import down_intervals, scenario_rows, whatif_headline, whatif_matrix
+
+__all__ = [
+    "DIRECTIONS",
+    "KIND_LABELS",
+    "Heatmap",
+    "Subgraph",
+    "capability_index",
+    "capability_matrix",
+    "capability_options",
+    "capability_pairs",
+    "capability_spofs",
+    "down_intervals",
+    "edges_among",
+    "exposure_heatmap",
+    "failure_point_options",
+    "focus_subgraph",
+    "nation_dependence",
+    "nation_names",
+    "node_detail",
+    "node_index",
+    "node_inputs",
+    "scenario_rows",
+    "supplier_sites",
+    "survivability_summary",
+    "whatif_headline",
+    "whatif_matrix",
+]
