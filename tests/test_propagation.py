@@ -13,9 +13,10 @@ from pkgtools import MIXED, network_from
 from randpkg import ref_available, ref_supply, write_random_package
 from riskgraph import load_network
 from riskgraph.model.network import CAPABILITY
-from riskgraph.model.propagation import (available, available_packed, make_plan, pack_trials,
-                                   popcount, run_plan, split_by_step, supply,
-                                   trial_mask, unpack_trials)
+from riskgraph.model.propagation import (available, available_packed, failure_supply,
+                                         make_plan, pack_trials, popcount, relative_supply,
+                                         run_plan, single_failure_supply, split_by_step,
+                                         supply, trial_mask, unpack_trials)
 
 
 def random_network(seed: int, folder):
@@ -169,3 +170,66 @@ def test_sample_package_agrees_with_supply():
     failed = rng.random((c.n, 300)) < np.maximum(c.disruption_prob, 0.02)[:, None] * 5
     failed[c.kind == CAPABILITY] = False
     assert (available(c, failed) == (supply(c, (~failed).astype(float)) > 0)).all()
+
+
+# ------------------------------------------------------------- single failures on cones
+
+
+def dense_single_failures(c, points):
+    """Slow reference: one full supply() column per point."""
+    capacity = np.ones((c.n, len(points)))
+    capacity[points, np.arange(len(points))] = 0.0
+    return supply(c, capacity)
+
+
+def cone_cells(c, points, **kw):
+    got = {}
+    for p, v, a in single_failure_supply(c, points, **kw):
+        for key, x in zip(zip(p.tolist(), v.tolist()), a.tolist()):
+            assert key not in got
+            got[key] = x
+    return got
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10**6), max_cells=st.sampled_from([1, 7, 50, 2 ** 20]))
+def test_single_failure_supply_is_bit_identical_to_dense(seed, max_cells, tmp_path_factory):
+    net = random_network(seed, tmp_path_factory.mktemp("cone"))
+    c = net.compiled
+    points = np.r_[c.failure_points, c.capabilities[:1]]  # a capability changes nothing
+    base = supply(c)
+    dense = dense_single_failures(c, points)
+    expect = {(j, i): dense[i, j] for j, i in zip(*np.nonzero((dense != base[:, None]).T))}
+    assert cone_cells(c, points, max_cells=max_cells) == expect  # exact, not approx
+    caps = cone_cells(c, points, rows=c.capabilities, max_cells=max_cells)
+    assert caps == {k: v for k, v in expect.items() if c.kind[k[1]] == CAPABILITY}
+
+
+def test_single_failure_supply_on_the_sample_package():
+    from pathlib import Path
+
+    c = load_network(Path(__file__).resolve().parents[1] / "data" / "allied-defence").compiled
+    points = c.failure_points
+    base = supply(c)
+    dense = dense_single_failures(c, points)
+    expect = {(j, i): dense[i, j] for j, i in zip(*np.nonzero((dense != base[:, None]).T))}
+    assert cone_cells(c, points, max_cells=300) == expect
+
+
+def test_failure_supply_chunks_match_one_call(tmp_path):
+    c = random_network(3, tmp_path).compiled
+    sets = [np.array([x]) for x in c.failure_points] + [c.failure_points[:2]]
+    whole = np.concatenate([a for _, _, a in failure_supply(c, sets, max_cells=10 ** 9)], 1)
+    for lo, hi, a in failure_supply(c, sets, max_cells=2 * c.n, rows=c.capabilities):
+        assert hi - lo <= 2
+        assert (a == whole[c.capabilities, lo:hi]).all()
+
+
+def test_relative_supply_rule():
+    a = np.array([0.5, 0.3, 1e-15, 0.3, 0.7, 2.0])
+    base = np.array([1.0, 0.3 - 1e-17, 1.0, 0.0, 0.7 + 1e-13, 1.0])
+    frac, loss = relative_supply(a, base)
+    assert frac.tolist() == [0.5, 1.0, 0.0, 0.0, 1.0, 1.0]
+    assert (loss == 1.0 - frac).all()
+    f2, _ = relative_supply(a[:, None], base[:, None])  # broadcasts, shape kept
+    assert f2.shape == (6, 1)

@@ -6,10 +6,13 @@ import random
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network
-from riskgraph.analyses.register import RegisterWeights, risk_register, single_failure_loss
+from riskgraph.analyses.register import (RegisterWeights, _dense_row_sums, risk_register,
+                                         single_failure_loss)
+from riskgraph.model.propagation import relative_supply, supply
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
 
@@ -87,14 +90,79 @@ def test_single_failure_loss_matches_reference(tmp_path):
         folder = tmp_path / str(seed)
         write_random_package(random.Random(seed), folder)
         net = load_network(folder)
-        loss = single_failure_loss(net)
+        loss = single_failure_loss(net).set_index(["failure_point", "capability"])
+        assert (loss["loss_fraction"] > 0).all()
         base = ref_supply(net.package, {})
-        for fp in loss.index[:12]:
+        c = net.compiled
+        for fp in c.ids[c.failure_points][:12]:
             a = ref_supply(net.package, {fp: 0.0})
-            for cap in loss.columns:
+            for cap in c.ids[c.capabilities]:
                 expect = 0.0 if base[cap] == 0 else 1 - a[cap] / base[cap]
-                assert loss.loc[fp, cap] == pytest.approx(max(0.0, expect), abs=1e-9), \
-                    (seed, fp, cap)
+                got = loss["loss_fraction"].get((fp, cap), 0.0)
+                assert got == pytest.approx(max(0.0, expect), abs=1e-9), (seed, fp, cap)
+
+
+def dense_single_failure_loss(network, chunk: int = 7) -> pd.DataFrame:
+    """Slow reference: every failure point through the whole network, a dense matrix
+    (the implementation before the cone pass), with the rounding rule of §3.2."""
+    c = network.compiled
+    idx = c.failure_points
+    caps = c.capabilities
+    base = supply(c)[caps]
+    out = np.zeros((len(idx), len(caps)))
+    for lo in range(0, len(idx), chunk):
+        part = idx[lo:lo + chunk]
+        cap = np.ones((c.n, len(part)))
+        cap[part, np.arange(len(part))] = 0.0
+        a = supply(c, cap)[caps].T
+        out[lo:lo + len(part)] = relative_supply(a, base)[1]
+    return pd.DataFrame(out, index=pd.Index(c.ids[idx], name="failure_point"),
+                        columns=pd.Index(c.ids[caps], name="capability"))
+
+
+def dense_loss_sum(network, dense: pd.DataFrame) -> np.ndarray:
+    """Slow reference of the register's loss_sum: row sums, platform's own excluded."""
+    platform_of = network.capabilities["platform_id"].map(lambda p: f"component:{p}")
+    own = dense.index.to_numpy()[:, None] == platform_of.reindex(dense.columns).to_numpy()
+    return np.where(own, 0.0, dense.to_numpy()).sum(axis=1)
+
+
+def check_against_dense(net, max_cells):
+    dense = dense_single_failure_loss(net)
+    long = single_failure_loss(net, max_cells=max_cells)
+    wide = long.pivot(index="failure_point", columns="capability", values="loss_fraction")
+    wide = wide.reindex(index=dense.index, columns=dense.columns).fillna(0.0)
+    assert (wide.to_numpy() == dense.to_numpy()).all()  # bit for bit
+    assert (long["loss_fraction"] != 0).all()
+    # the register's loss_sum reproduces NumPy's dense row sums exactly
+    reg = risk_register(net)
+    assert (reg["loss_sum"].reindex(dense.index).to_numpy()
+            == dense_loss_sum(net, dense)).all()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_cone_loss_equals_dense_loss_on_random_packages(seed, tmp_path):
+    from randpkg import write_random_package
+
+    write_random_package(random.Random(seed), tmp_path)
+    check_against_dense(load_network(tmp_path), max_cells=[1, 30, 2 ** 20][seed % 3])
+
+
+def test_cone_loss_equals_dense_loss_on_the_sample():
+    root = Path(__file__).resolve().parents[1]
+    check_against_dense(load_network(root / "data" / "allied-defence"), max_cells=500)
+
+
+@pytest.mark.parametrize("n_cols", [1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256,
+                                    257, 300, 1000, 4099])
+def test_dense_row_sums_match_numpy(n_cols):
+    rng = np.random.default_rng(n_cols)
+    for density in (0.02, 0.3, 1.0):
+        dense = rng.random((6, n_cols)) * (rng.random((6, n_cols)) < density)
+        dense[rng.integers(0, 6)] = 0.0
+        row, col = np.nonzero(dense)
+        got = _dense_row_sums(row, col, dense[row, col], 6, n_cols)
+        assert (got == dense.sum(axis=1)).all()
 
 
 def test_sample_register_names_famous_dependencies():

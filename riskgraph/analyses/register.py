@@ -39,13 +39,15 @@ reach (0.5) break ties. Each row's ``why`` says in words what drives its rank.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
 
 from riskgraph.model.network import SupplyNetwork
-from riskgraph.model.propagation import supply
+from riskgraph.model.propagation import DEFAULT_MAX_CELLS, relative_supply, \
+    single_failure_supply, supply
 
 __all__ = ["RegisterWeights", "risk_register", "single_failure_loss"]
 
@@ -76,38 +78,170 @@ class RegisterWeights:
             raise UsageError("at least one register weight must be positive")
 
 
-def single_failure_loss(network: SupplyNetwork, *, points=None, chunk: int = 512
-                        ) -> pd.DataFrame:
-    """Capability supply loss when each failure point fails alone (DESIGN §3.2).
+def single_failure_loss(network: SupplyNetwork, *, points=None,
+                        max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
+    """Capability supply loss when each failure point fails alone (docs/design.md §3.2).
+
+    Only a point's downstream cone can change, so each point is evaluated there
+    (:func:`~riskgraph.model.propagation.single_failure_supply`): the work follows the
+    sum of the cones, not points × nodes.
 
     Parameters
     ----------
     points
         Typed ids to fail (default: every failure point).
-    chunk
-        Scenarios propagated per batch (memory is about ``8 * n * chunk`` bytes).
+    max_cells
+        Bound on the cells held at once by the cone pass.
 
     Returns
     -------
     pandas.DataFrame
-        Failure points × capabilities, ``loss_fraction`` = 1 − a(c | x fails) / baseline.
+        Long table of the non-zero losses, one row per (``failure_point``, ``capability``)
+        with ``loss_fraction`` = 1 − a(c | x fails) / baseline a(c); points in the order
+        given (default compiled order), capabilities in compiled order. A pair missing
+        from the table loses nothing. For the points × capabilities matrix::
+
+            loss.pivot(index="failure_point", columns="capability",
+                       values="loss_fraction")  # then fill the gaps with 0
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> loss = single_failure_loss(load_network("tests/fixtures/worked"),
+    ...                            points=["supplier:S_B1"])
+    >>> loss.round(6).to_dict("list")  # doctest: +NORMALIZE_WHITESPACE
+    {'failure_point': ['supplier:S_B1', 'supplier:S_B1'],
+     'capability': ['capability:USA/P2', 'capability:USA/P1'], 'loss_fraction': [0.4, 0.4]}
     """
     c = network.compiled
     idx = c.failure_points if points is None else np.array(
         [network.index_of(p) for p in points], dtype=np.int64)
+    point, cap, loss = _loss_cells(c, idx, max_cells=max_cells)
+    return pd.DataFrame({"failure_point": c.ids[idx][point],
+                         "capability": c.ids[c.capabilities][cap],
+                         "loss_fraction": loss})
+
+
+def _loss_cells(c, idx: np.ndarray, *, max_cells: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Non-zero single-failure losses as ``(point position, capability position, loss)``,
+    sorted by point then capability."""
     caps = c.capabilities
-    base = supply(c)[caps]
-    out = np.zeros((len(idx), len(caps)))
-    for lo in range(0, len(idx), chunk):
-        part = idx[lo:lo + chunk]
-        cap = np.ones((c.n, len(part)))
-        cap[part, np.arange(len(part))] = 0.0
-        a = supply(c, cap)[caps].T
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(base > 0, a / np.where(base > 0, base, 1.0), 0.0)
-        out[lo:lo + len(part)] = 1.0 - np.clip(frac, 0.0, 1.0)
-    return pd.DataFrame(out, index=pd.Index(c.ids[idx], name="failure_point"),
-                        columns=pd.Index(c.ids[caps], name="capability"))
+    base = supply(c)
+    cap_pos = np.full(c.n, -1, dtype=np.int64)
+    cap_pos[caps] = np.arange(len(caps))
+    parts = [(p, cap_pos[v], _old_loss(a, base[v]))
+             for p, v, a in single_failure_supply(c, idx, base=base, rows=caps,
+                                                  max_cells=max_cells)]
+    # a capability without baseline supply counts as wholly lost to every point (the
+    # ratio rule's 0 where the baseline is 0); a validated package has none
+    dead = np.flatnonzero(base[caps] == 0)
+    if len(dead):
+        parts.append((np.repeat(np.arange(len(idx)), len(dead)), np.tile(dead, len(idx)),
+                      np.ones(len(idx) * len(dead))))
+    point, cap, loss = (np.concatenate([x[i] for x in parts]) if parts else
+                        np.zeros(0, dt) for i, dt in enumerate((np.int64, np.int64, float)))
+    order = np.lexsort((cap, point))
+    point, cap, loss = point[order], cap[order], loss[order]
+    hit = loss != 0
+    return point[hit], cap[hit], loss[hit]
+
+
+def _old_loss(a, b):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
+    return 1.0 - np.clip(frac, 0.0, 1.0)
+
+
+def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
+                    n_cols: int) -> np.ndarray:
+    """``dense.sum(axis=1)`` of the ``n_rows × n_cols`` matrix with ``val`` at
+    (``row``, ``col``) and zeros elsewhere, bit for bit, without building it.
+
+    NumPy sums a row pairwise: halves (cut at a multiple of 8) down to blocks of at most
+    128, a block of 8 or more in eight interleaved accumulators combined as a tree and
+    its last ``len % 8`` values added in turn, a shorter block in turn. Adding 0.0 changes
+    nothing, so the same association over the non-zero entries only gives the same bits
+    (the register's loss sums predate the sparse loss table; tests check against
+    ``np.sum``). Entries must be unique per (row, col).
+    """
+    out = np.zeros(n_rows)
+    if not len(val):
+        return out
+    starts, lengths, parent, depth, leaf_node = _pairwise_tree(n_cols)
+    leaf = np.searchsorted(starts, col, side="right") - 1
+    rel = col - starts[leaf]
+    size = lengths[leaf]
+    big = size >= 8
+    # chain slot: 0-7 the interleaved accumulators, 8 a short block, 9 a block's tail
+    slot = np.where(~big, 8, np.where(rel < size - size % 8, rel % 8, 9))
+    order = np.lexsort((col, slot, leaf, row))
+    row, leaf, slot, val = row[order], leaf[order], slot[order], val[order]
+    inst_key = row * len(starts) + leaf
+    inst, inst_of = np.unique(inst_key, return_inverse=True)
+    acc = np.zeros((len(inst), 10))
+    _sequential_add(acc.reshape(-1), inst_of * 10 + slot, val, skip=9)
+    r = acc
+    tree = ((r[:, 0] + r[:, 1]) + (r[:, 2] + r[:, 3])) + ((r[:, 4] + r[:, 5])
+                                                          + (r[:, 6] + r[:, 7]))
+    inst_leaf = inst % len(starts)
+    value = np.where(lengths[inst_leaf] >= 8, tree, acc[:, 8])
+    tail = slot == 9
+    _sequential_add(value, inst_of[tail], val[tail])
+    # fold the leaves up the halving tree: a + b is commutative, so siblings in any order
+    key_row, node = inst // len(starts), leaf_node[inst_leaf]
+    for d in range(int(depth.max()), 0, -1):
+        at = depth[node] == d
+        if not at.any():
+            continue
+        up = np.where(at, parent[node], node)
+        keys, inv = np.unique(key_row * len(parent) + up, return_inverse=True)
+        value = np.bincount(inv, weights=value, minlength=len(keys))  # <= 2 terms each
+        key_row, node = keys // len(parent), keys % len(parent)
+    out[key_row] = value
+    return out
+
+
+def _sequential_add(acc: np.ndarray, target: np.ndarray, val: np.ndarray, *,
+                    skip: int | None = None) -> None:
+    """``acc[target[i]] += val[i]`` in order of ``i``, one term per target per pass
+    (``target`` sorted, so equal targets are adjacent); targets ``≡ skip (mod 10)`` are
+    left alone."""
+    if skip is not None:
+        keep = target % 10 != skip
+        target, val = target[keep], val[keep]
+    if not len(target):
+        return
+    first = np.r_[True, target[1:] != target[:-1]]
+    run = np.cumsum(first) - 1
+    rank = np.arange(len(target)) - np.flatnonzero(first)[run]
+    for k in range(int(rank.max()) + 1):
+        sel = rank == k
+        acc[target[sel]] += val[sel]
+
+
+def _pairwise_tree(n: int):
+    """The halving tree NumPy's pairwise sum uses on a row of ``n``: leaf ``starts`` and
+    ``lengths``, each tree node's ``parent`` and ``depth``, and each leaf's node."""
+    starts, lengths, parent, depth, leaf_node = [], [], [], [], []
+
+    def build(s, m, par, d):
+        me = len(parent)
+        parent.append(par)
+        depth.append(d)
+        if m <= 128:
+            starts.append(s)
+            lengths.append(m)
+            leaf_node.append(me)
+            return
+        half = m // 2
+        half -= half % 8
+        build(s, half, me, d + 1)
+        build(s + half, m - half, me, d + 1)
+
+    build(0, max(n, 1), -1, 0)
+    return tuple(np.asarray(x, dtype=np.int64)
+                 for x in (starts, lengths, parent, depth, leaf_node))
 
 
 def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = None,
@@ -166,11 +300,12 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
         .reindex(fps).fillna(0).astype(int).to_numpy()
 
     # supply loss when the point fails alone, platform itself excluded
-    loss = single_failure_loss(network)
-    platform_of = network.capabilities["platform_id"].map(lambda p: f"component:{p}")
-    own = loss.index.to_numpy()[:, None] == platform_of.reindex(loss.columns).to_numpy()[None, :]
-    reg["loss_sum"] = np.where(own, 0.0, loss.to_numpy()).sum(axis=1)
-    trivial_caps = pd.Series(own.sum(axis=1), index=loss.index)
+    point, cap, loss = _loss_cells(c, c.failure_points, max_cells=DEFAULT_MAX_CELLS)
+    platform = c.topology.capability_platform
+    own = c.failure_points[point] == platform[cap]
+    reg["loss_sum"] = _dense_row_sums(point[~own], cap[~own], loss[~own], len(fps),
+                                      len(c.capabilities))
+    trivial_caps = np.bincount(platform, minlength=c.n)[c.failure_points]
 
     # concentration
     sole = pd.Series(0, index=fps, dtype=int)
@@ -224,8 +359,17 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     order = np.lexsort((np.arange(len(reg)), -reg["score"].to_numpy()))
     reg = reg.iloc[order]
     reg["rank"] = np.arange(1, len(reg) + 1)
-    reg["why"] = [_why(row, network, trivial_caps.get(fp, 0))
-                  for fp, row in zip(reg.index, reg.itertuples())]
+    trivial_caps = trivial_caps[order]
+    sole_of = _sole_components(network)
+    reg["why"] = [_why(kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
+                       sole_of.get(fp, ()), trivial)
+                  for fp, kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
+                  trivial in zip(reg.index.tolist(), reg["kind"].tolist(),
+                                 reg["spof_count"].tolist(), reg["nations_lost"].tolist(),
+                                 reg["hidden_count"].tolist(),
+                                 reg["sole_source_of"].tolist(), reg["loss_sum"].tolist(),
+                                 reg["pair_count"].tolist(), reg["concentration"].tolist(),
+                                 reg["alignment"].tolist(), trivial_caps.tolist())]
     cols = ["kind", "name", "nation_id", "alignment", "score", "rank", "why",
             "capabilities_lost", "nations_lost", "spof_count", "hidden_count", "pair_count",
             "loss_sum", "sole_source_of", "concentration", "fragility",
@@ -239,33 +383,33 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word[:-1] + 'ies' if word.endswith('y') else word + 's'}"
 
 
-def _why(row, network: SupplyNetwork, trivial: int) -> str:
+def _why(kind, spofs, nations, hidden, sole_source_of, loss_sum, pair_count, concentration,
+         alignment, sole: Sequence[str], trivial: int) -> str:
     """One line naming what drives the row's score."""
     parts = []
-    spofs, nations, hidden = int(row.spof_count), int(row.nations_lost), int(row.hidden_count)
+    spofs, nations, hidden = int(spofs), int(nations), int(hidden)
     where = f"in {_plural(nations, 'nation')}"
     if hidden and hidden == spofs:
         where += ", all hidden below tier 1"
     elif hidden:
         where += f", {hidden} hidden below tier 1"
-    if row.kind == "supplier" and row.sole_source_of and spofs:
-        sole = _sole_components(network, row.Index)
+    if kind == "supplier" and sole_source_of and spofs:
         what = ", ".join(sole[:3]) + (f" and {len(sole) - 3} more" if len(sole) > 3 else "")
         parts.append(f"sole source of {what}: takes down {_plural(spofs, 'capability')} "
                      f"{where}")
     elif spofs:
         parts.append(f"single point of failure for {_plural(spofs, 'capability')} {where}")
-    if row.kind == "nation" and row.loss_sum > 0:
-        parts.append(f"its loss removes {row.loss_sum:.1f} capability-equivalents of supply")
-    elif not spofs and row.loss_sum > 0.005:
-        parts.append(f"failing alone cuts supply by {row.loss_sum:.2f} capability-equivalents")
-    if row.pair_count:
-        parts.append(f"in a critical pair for {_plural(int(row.pair_count), 'capability')}")
-    if row.kind == "component" and row.concentration >= 0.5:
-        parts.append(f"supplier HHI {row.concentration * 10_000:,.0f}")
-    if row.alignment in ("adversary", "neutral") and (spofs or row.loss_sum > 0):
-        article = "an" if row.alignment[0] in "aeiou" else "a"
-        parts.append(f"located in {article} {row.alignment} nation")
+    if kind == "nation" and loss_sum > 0:
+        parts.append(f"its loss removes {loss_sum:.1f} capability-equivalents of supply")
+    elif not spofs and loss_sum > 0.005:
+        parts.append(f"failing alone cuts supply by {loss_sum:.2f} capability-equivalents")
+    if pair_count:
+        parts.append(f"in a critical pair for {_plural(int(pair_count), 'capability')}")
+    if kind == "component" and concentration >= 0.5:
+        parts.append(f"supplier HHI {concentration * 10_000:,.0f}")
+    if alignment in ("adversary", "neutral") and (spofs or loss_sum > 0):
+        article = "an" if alignment[0] in "aeiou" else "a"
+        parts.append(f"located in {article} {alignment} nation")
     if trivial and not parts:
         parts.append(f"the platform itself ({_plural(int(trivial), 'capability')})")
     if not parts:
@@ -273,10 +417,11 @@ def _why(row, network: SupplyNetwork, trivial: int) -> str:
     return "; ".join(parts)
 
 
-def _sole_components(network: SupplyNetwork, failure_point: str) -> list[str]:
+def _sole_components(network: SupplyNetwork) -> dict[str, list[str]]:
+    """Typed supplier id -> the components it alone sources (sorted), grouped once."""
     src = network.package.sourcing
-    sid = failure_point.split(":", 1)[1]
-    counts = src.groupby("component_id").size()
-    mine = src.loc[src["supplier_id"] == sid, "component_id"]
-    return sorted(cid for cid in mine if counts[cid] == 1)
-
+    sole = src[src.groupby("component_id")["supplier_id"].transform("size") == 1]
+    if not len(sole):
+        return {}
+    lists = sole.groupby("supplier_id")["component_id"].agg(sorted)
+    return dict(zip(("supplier:" + lists.index.astype(str)).tolist(), lists.tolist()))

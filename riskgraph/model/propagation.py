@@ -69,6 +69,11 @@ __all__ = [
     "split_by_step",
     "full_plan",
     "WORD_BITS",
+    "relative_supply",
+    "failure_supply",
+    "single_failure_supply",
+    "SNAP",
+    "DEFAULT_MAX_CELLS",
 ]
 
 #: Trials per packed word.
@@ -501,3 +506,213 @@ def available_packed(compiled: CompiledNetwork, failed_words: np.ndarray) -> np.
         failed_words = failed_words.copy()
         failed_words[caps] = 0
     return run_plan(full_plan(compiled), failed_words)
+
+
+# ------------------------------------------------------------ the supply ratio, one rule
+
+#: Ratios within this distance of 0 or 1 are snapped to it (docs/design.md §3.2).
+SNAP = 1e-12
+#: Default bound on node-scenario cells held at once by the batched failure passes.
+DEFAULT_MAX_CELLS = 2 ** 23
+
+
+def relative_supply(a, base) -> tuple[np.ndarray, np.ndarray]:
+    """``(supply_fraction, loss_fraction)`` of supplies ``a`` against ``base`` (§3.2).
+
+    The one rounding rule of every analysis that reports supply relative to the baseline:
+    ``a / base`` where ``base > 0``, else 0; clipped to [0, 1]; values within
+    :data:`SNAP` (1e-12) of 0 or 1 snapped to it, so floating-point noise never shows as
+    a 0.0000000001 loss. ``loss_fraction = 1 - supply_fraction``. Arrays broadcast.
+
+    >>> frac, loss = relative_supply(np.array([0.5, 0.3, 1e-15, 0.3]),
+    ...                              np.array([1.0, 0.3 - 1e-17, 1.0, 0.0]))
+    >>> frac.tolist(), loss.tolist()
+    ([0.5, 1.0, 0.0, 0.0], [0.5, 0.0, 1.0, 1.0])
+    """
+    a = np.asarray(a, dtype=np.float64)
+    base = np.asarray(base, dtype=np.float64)
+    frac = np.zeros(np.broadcast(a, base).shape)
+    np.divide(a, base, out=frac, where=np.broadcast_to(base > 0, frac.shape))
+    np.clip(frac, 0.0, 1.0, out=frac)
+    frac[frac > 1.0 - SNAP] = 1.0
+    frac[frac < SNAP] = 0.0
+    return frac, 1.0 - frac
+
+
+def failure_supply(compiled: CompiledNetwork, fail_sets, *, max_cells: int = DEFAULT_MAX_CELLS,
+                   rows: np.ndarray | None = None):
+    """Supply with each set of nodes failed, one :func:`supply` call per chunk of scenarios.
+
+    Parameters
+    ----------
+    fail_sets
+        A sequence of node-index arrays; scenario ``j`` puts ``fail_sets[j]`` at capacity
+        0 and every other node at 1.
+    max_cells
+        Upper bound on nodes × scenarios per kernel call.
+    rows
+        Node indices to return (default: every node).
+
+    Yields
+    ------
+    tuple
+        ``(lo, hi, a)``: column ``j`` of ``a`` is scenario ``lo + j``, rows ``rows``.
+    """
+    from riskgraph.errors import UsageError
+
+    if max_cells < 1:
+        raise UsageError(f"max_cells must be a positive number of cells, got {max_cells!r}")
+    n = compiled.n
+    batch = max(1, int(max_cells) // max(n, 1))
+    for lo in range(0, len(fail_sets), batch):
+        hi = min(lo + batch, len(fail_sets))
+        capacity = np.ones((n, hi - lo))
+        for j, idx in enumerate(fail_sets[lo:hi]):
+            capacity[idx, j] = 0.0
+        a = supply(compiled, capacity)
+        yield lo, hi, (a if rows is None else a[rows])
+
+
+def single_failure_supply(compiled: CompiledNetwork, points, *, base: np.ndarray | None = None,
+                          rows: np.ndarray | None = None,
+                          max_cells: int = DEFAULT_MAX_CELLS):
+    """Supply that changes when each point fails alone, computed on its downstream cone.
+
+    A failure only changes nodes downstream of it, and only those whose inputs changed:
+    the pass walks the levels once per batch of points, evaluating a node for a point
+    only when one of its members changed for that point and reading every other member
+    from the baseline. Work and memory follow the changed cells, not points × nodes.
+    Values are bit-identical to a column of :func:`supply` with the point at capacity 0
+    (the same products, group sums — ``reduceat`` per segment — minima and clips).
+
+    Parameters
+    ----------
+    points
+        Node indices to fail, one at a time.
+    base
+        The baseline supply (default: computed).
+    rows
+        Node indices whose changed cells are wanted (default: every node).
+    max_cells
+        Bound on changed and candidate cells held at once; batches of points shrink (a
+        point with a huge cone runs alone) to keep under it.
+
+    Yields
+    ------
+    tuple
+        ``(point, node, a)`` arrays, one entry per changed cell: ``point`` a position in
+        ``points``, ``a`` the node's supply when that point fails (differs from ``base``).
+        Each point's cells come in one batch, sorted by node.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> c = load_network("tests/fixtures/worked").compiled
+    >>> for p, v, a in single_failure_supply(c, [c.index["supplier:S_B1"]],
+    ...                                      rows=c.capabilities):
+    ...     print([c.ids[i] for i in v], a.round(6).tolist())
+    ['capability:USA/P2', 'capability:USA/P1'] [0.6, 0.6]
+    """
+    c = compiled
+    points = np.asarray(points, dtype=np.int64).ravel()
+    if base is None:
+        base = supply(c)
+    keep = None
+    if rows is not None:
+        keep = np.zeros(c.n, dtype=bool)
+        keep[np.asarray(rows, dtype=np.int64)] = True
+    max_cells = max(1, int(max_cells))
+    pos, size = 0, 16
+    while pos < len(points):
+        batch = np.arange(pos, min(pos + size, len(points)))
+        out = _cone_batch(c, base, points[batch], keep, max_cells if len(batch) > 1 else None)
+        if out is None:  # too many cells: halve the batch and try again
+            size = max(1, len(batch) // 2)
+            continue
+        cells, (b, v, a) = out
+        yield batch[b], v, a
+        pos += len(batch)
+        # aim the next batch at half the bound, from this batch's cells per point
+        per_point = max(cells / len(batch), 1.0)
+        size = int(min(max(1, max_cells // (2 * per_point)), 2 * size + 1, 1 << 16))
+
+
+def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, limit):
+    """Changed cells of one batch of single failures, or None past ``limit`` cells."""
+    n = c.n
+    t = c.topology
+    b = np.arange(len(pts), dtype=np.int64)
+    seed = (base[pts] != 0) & (c.kind[pts] != CAPABILITY)  # else failing changes nothing
+    keys = (b * n + pts)[seed]
+    vals = np.zeros(len(keys))
+    n_levels = len(c.level_ptr) - 1
+    pending: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
+    got_b, got_v, got_a = [], [], []
+    total = 0
+
+    def expand(new_keys):
+        u = new_keys % n
+        deg = t.succ_ptr[u + 1] - t.succ_ptr[u]
+        w = t.succ[ranges(t.succ_ptr[u], deg)]
+        cand = np.repeat(new_keys - u, deg) + w
+        if not len(cand):
+            return 0
+        lw = c.level[w]
+        order = np.argsort(lw, kind="stable")
+        cand, lw = cand[order], lw[order]
+        cuts = np.flatnonzero(np.diff(lw)) + 1
+        for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lw)].tolist()):
+            pending[int(lw[lo])].append(cand[lo:hi])
+        return len(cand)
+
+    def record(new_keys, new_vals):
+        v = new_keys % n
+        sel = slice(None) if keep is None else keep[v]
+        got_b.append((new_keys // n)[sel])
+        got_v.append(v[sel])
+        got_a.append(new_vals[sel])
+
+    record(keys, vals)
+    total = len(keys) + expand(keys)
+    for lvl in range(n_levels):
+        if not pending[lvl]:
+            continue
+        cand = np.unique(np.concatenate(pending[lvl]))
+        pending[lvl] = []
+        w = cand % n
+        ng = c.group_ptr[w + 1] - c.group_ptr[w]
+        gidx = ranges(c.group_ptr[w], ng)
+        msz = c.member_ptr[gidx + 1] - c.member_ptr[gidx]
+        slots = ranges(c.member_ptr[gidx], msz)
+        mem = c.member[slots].astype(np.int64)
+        query = np.repeat(np.repeat(cand - w, ng), msz) + mem
+        at = np.searchsorted(keys, query)
+        at[at == len(keys)] = 0
+        hit = keys[at] == query if len(keys) else np.zeros(len(query), dtype=bool)
+        mvals = np.where(hit, vals[at] if len(keys) else 0.0, base[mem])
+        # the same arithmetic as supply(): per-segment reduceat, then min(1, .), k-of-n
+        mstart = np.r_[0, np.cumsum(msz)[:-1]].astype(np.int64)
+        gsum = np.add.reduceat(mvals * c.weight[slots], mstart)
+        np.minimum(gsum, 1.0, out=gsum)
+        k = c.group_k[gidx]
+        multi = k > 1
+        if multi.any():
+            count = np.add.reduceat((mvals > 0).astype(np.int32), mstart)
+            gsum[(count < k) & multi] = 0.0
+        gstart = np.r_[0, np.cumsum(ng)[:-1]].astype(np.int64)
+        a = np.minimum.reduceat(gsum, gstart)
+        changed = a != base[w]
+        new_keys, new_vals = cand[changed], a[changed]
+        if not len(new_keys):
+            continue
+        record(new_keys, new_vals)
+        merged = np.concatenate([keys, new_keys])
+        order = np.argsort(merged, kind="stable")
+        keys, vals = merged[order], np.concatenate([vals, new_vals])[order]
+        total += len(new_keys) + expand(new_keys)
+        if limit is not None and total > limit:
+            return None
+    bb, vv, aa = (np.concatenate(x) if x else np.zeros(0, dt)
+                  for x, dt in ((got_b, np.int64), (got_v, np.int64), (got_a, np.float64)))
+    order = np.lexsort((vv, bb))
+    return total, (bb[order], vv[order], aa[order])
