@@ -266,80 +266,92 @@ def load_network(path, *, ownership: bool = True, defaults: Defaults | None = No
 # ------------------------------------------------------------------------------ compile
 
 
-def _compile(pkg: DataPackage, ownership: bool, defaults: Defaults) -> CompiledNetwork:
-    nations = pkg.nations.index.to_numpy(dtype=object)
-    suppliers = pkg.suppliers.index.to_numpy(dtype=object)
-    components = pkg.components.index.to_numpy(dtype=object)
-    fielding = pkg.fielding
-    cap_ids = (fielding["nation_id"] + "/" + fielding["platform_id"]).to_numpy(dtype=object)
+class _Blocks:
+    """The node blocks before ordering: nations, suppliers, components, capabilities, each
+    at an offset, with a lookup from raw ids to these provisional positions."""
 
-    blocks = [("nation", nations), ("supplier", suppliers), ("component", components),
-              ("capability", cap_ids)]
-    offsets = np.cumsum([0] + [len(b) for _, b in blocks])
-    n = int(offsets[-1])
-    local = {kind: pd.Index(ids) for kind, ids in blocks}
+    def __init__(self, pkg: DataPackage):
+        fielding = pkg.fielding
+        cap_ids = (fielding["nation_id"] + "/" + fielding["platform_id"]).to_numpy(dtype=object)
+        self.blocks = [pkg.nations.index.to_numpy(dtype=object),
+                       pkg.suppliers.index.to_numpy(dtype=object),
+                       pkg.components.index.to_numpy(dtype=object), cap_ids]
+        self.offsets = np.cumsum([0] + [len(b) for b in self.blocks])
+        self.n = int(self.offsets[-1])
+        self._local = [pd.Index(ids) for ids in self.blocks]
 
-    def pos(kind: str, values) -> np.ndarray:
-        idx = local[kind].get_indexer(values)
-        assert (idx >= 0).all(), f"unresolved {kind} reference"  # validation guarantees it
-        return idx + offsets[NODE_KINDS.index(kind)]
+    def pos(self, kind: int, values) -> np.ndarray:
+        idx = self._local[kind].get_indexer(values)
+        assert (idx >= 0).all(), f"unresolved {NODE_KINDS[kind]} reference"  # validated
+        return idx + self.offsets[kind]
 
-    # member rows: (owner node, group key, group kind, k, member node, weight)
+    def nodes(self, kind: int) -> np.ndarray:
+        return np.arange(self.offsets[kind], self.offsets[kind + 1])
+
+
+def _member_rows(pkg: DataPackage, ownership: bool, b: _Blocks) -> pd.DataFrame:
+    """One row per (node, group, member) in provisional positions (module docs: the one
+    requirement-group shape every rule of docs/design.md §3.1 maps to)."""
     parts = []
     sup = pkg.suppliers
-    sup_node = np.arange(len(suppliers)) + offsets[SUPPLIER]
-    site = pos("nation", sup["nation_id"])
+    sup_node = b.nodes(SUPPLIER)
+    site = b.pos(NATION, sup["nation_id"])
     parts.append(_rows(sup_node, np.zeros(len(sup), np.int64), GROUP_PLAIN, 1, site, 1.0))
     if ownership:
         owner_ids = sup["owner_nation_id"].where(sup["owner_nation_id"].notna(),
                                                  sup["nation_id"])
-        owner = pos("nation", owner_ids)
+        owner = b.pos(NATION, owner_ids)
         differs = owner != site
         parts.append(_rows(sup_node[differs], np.ones(differs.sum(), np.int64), GROUP_PLAIN, 1,
                            owner[differs], 1.0))
-
     src = pkg.sourcing
     if len(src):
-        comp = pos("component", src["component_id"])
+        comp = b.pos(COMPONENT, src["component_id"])
         k = pkg.components["min_sources"].reindex(src["component_id"]).to_numpy()
         parts.append(_rows(comp, np.zeros(len(src), np.int64), GROUP_SOURCING, k,
-                           pos("supplier", src["supplier_id"]), src["share"].to_numpy(float)))
+                           b.pos(SUPPLIER, src["supplier_id"]), src["share"].to_numpy(float)))
+    if len(pkg.bom):
+        parts.append(_bom_rows(pkg.bom, b))
+    if len(pkg.fielding):
+        parts.append(_rows(b.nodes(CAPABILITY), np.zeros(len(pkg.fielding), np.int64),
+                           GROUP_PLAIN, 1, b.pos(COMPONENT, pkg.fielding["platform_id"]), 1.0))
+    return pd.concat(parts, ignore_index=True)
 
-    bom = pkg.bom
-    if len(bom):
-        parent = pos("component", bom["parent_id"])
-        child = pos("component", bom["child_id"])
-        grp = bom["substitute_group"].fillna("").astype(str).to_numpy(dtype=object)
-        subst = grp != ""
-        # keys: 1 + child position for a plain child; negative codes for named groups
-        sub_codes = pd.factorize(pd.Series(grp[subst]), sort=True)[0]
-        key = np.where(subst, 0, child + 1).astype(np.int64)
-        key[subst] = -(sub_codes + 1)
-        gkind = np.where(subst, GROUP_SUBSTITUTE, GROUP_PLAIN)
-        parts.append(_rows(parent, key, gkind, 1, child, 1.0))
 
-    if len(fielding):
-        cap_node = np.arange(len(fielding)) + offsets[CAPABILITY]
-        parts.append(_rows(cap_node, np.zeros(len(fielding), np.int64), GROUP_PLAIN, 1,
-                           pos("component", fielding["platform_id"]), 1.0))
+def _bom_rows(bom: pd.DataFrame, b: _Blocks) -> pd.DataFrame:
+    parent = b.pos(COMPONENT, bom["parent_id"])
+    child = b.pos(COMPONENT, bom["child_id"])
+    grp = bom["substitute_group"].fillna("").astype(str).to_numpy(dtype=object)
+    subst = grp != ""
+    # keys: 1 + child position for a plain child; negative codes for named groups
+    sub_codes = pd.factorize(pd.Series(grp[subst]), sort=True)[0]
+    key = np.where(subst, 0, child + 1).astype(np.int64)
+    key[subst] = -(sub_codes + 1)
+    gkind = np.where(subst, GROUP_SUBSTITUTE, GROUP_PLAIN)
+    return _rows(parent, key, gkind, 1, child, 1.0)
 
-    rows = pd.concat(parts, ignore_index=True)
 
-    # topological levels (Kahn's algorithm, one frontier at a time)
+def _node_order(b: _Blocks, rows: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    """(order, kind, level, typed ids): nodes sorted by (topological level, kind, id), an
+    order that does not depend on PYTHONHASHSEED."""
     edges = rows[["member", "node"]].drop_duplicates().to_numpy()
-    level = _levels(n, edges[:, 0], edges[:, 1])
-
-    ids_local = np.concatenate([b for _, b in blocks]).astype(object)
-    kind = np.repeat(np.arange(4, dtype=np.int8), [len(b) for _, b in blocks])
-    # order by (level, kind, id): rank ids as strings for a hash-independent order
+    level = _levels(b.n, edges[:, 0], edges[:, 1])
+    ids_local = np.concatenate(b.blocks).astype(object)
+    kind = np.repeat(np.arange(4, dtype=np.int8), [len(x) for x in b.blocks])
     id_rank = pd.factorize(pd.Series(ids_local), sort=True)[0]
     order = np.lexsort((id_rank, kind, level))
+    prefix = np.asarray([f"{k}:" for k in NODE_KINDS], dtype=object)[kind]
+    typed = (prefix + ids_local)[order]
+    return order, kind, level, ids_local, typed
+
+
+def _compile(pkg: DataPackage, ownership: bool, defaults: Defaults) -> CompiledNetwork:
+    b = _Blocks(pkg)
+    rows = _member_rows(pkg, ownership, b)
+    order, kind, level, ids_local, typed = _node_order(b, rows)
+    n = b.n
     new_of_old = np.empty(n, np.int64)
     new_of_old[order] = np.arange(n)
-
-    typed = np.array([f"{NODE_KINDS[k]}:{i}" for k, i in zip(kind, ids_local)],
-                     dtype=object)[order]
-
     rows["node"] = new_of_old[rows["node"].to_numpy()]
     rows["member"] = new_of_old[rows["member"].to_numpy()]
     rows = rows.sort_values(["node", "gkind", "key", "member"], kind="stable",
@@ -348,25 +360,18 @@ def _compile(pkg: DataPackage, ownership: bool, defaults: Defaults) -> CompiledN
     n_groups = int(gid.max()) + 1 if len(gid) else 0
     first = np.r_[True, gid[1:] != gid[:-1]] if len(gid) else np.zeros(0, bool)
     group_node = rows["node"].to_numpy()[first]
-    group_k = rows["k"].to_numpy()[first].astype(np.int32)
-    group_kind = rows["gkind"].to_numpy()[first].astype(np.int8)
-    member_ptr = np.r_[0, np.cumsum(np.bincount(gid, minlength=n_groups))].astype(np.int64)
-    group_ptr = np.r_[0, np.cumsum(np.bincount(group_node, minlength=n))].astype(np.int64)
-
     level = level[order]
     n_levels = int(level.max()) + 1 if n else 0
-    level_ptr = np.r_[0, np.cumsum(np.bincount(level, minlength=n_levels))].astype(np.int64)
-
     stock, recovery, prob = _attributes(pkg, defaults, kind, ids_local)
     return CompiledNetwork(
         ids=typed,
         kind=kind[order],
         level=level.astype(np.int32),
-        level_ptr=level_ptr,
-        group_ptr=group_ptr,
-        group_k=group_k,
-        group_kind=group_kind,
-        member_ptr=member_ptr,
+        level_ptr=np.r_[0, np.cumsum(np.bincount(level, minlength=n_levels))].astype(np.int64),
+        group_ptr=np.r_[0, np.cumsum(np.bincount(group_node, minlength=n))].astype(np.int64),
+        group_k=rows["k"].to_numpy()[first].astype(np.int32),
+        group_kind=rows["gkind"].to_numpy()[first].astype(np.int8),
+        member_ptr=np.r_[0, np.cumsum(np.bincount(gid, minlength=n_groups))].astype(np.int64),
         member=rows["member"].to_numpy().astype(np.int32),
         weight=rows["weight"].to_numpy().astype(np.float64),
         stock_days=stock[order],
