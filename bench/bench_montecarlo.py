@@ -13,7 +13,7 @@ For every synthetic size (riskgraph.io.synthetic.generate_package, into a temp f
 * kernel — ``available_packed`` alone on the same draws (propagation only);
 * monte_carlo — the full estimate (sampling, propagation, counts, tables) with no
   importance points, then with the default 20 points (their choice, which runs the
-  exact SPOF pass, is timed separately), and on a Dask LocalCluster (checked identical).
+  single-failure pass, is timed separately), and on a Dask LocalCluster (checked identical).
 
 Then the sample package with ``--sample-trials`` trials and default points (the issue's
 "done when"). Peak memory: tracemalloc peak of each timed call (allocations made inside
@@ -113,7 +113,9 @@ def row(size, step, seconds, trials, peak, note=""):
 
 def bench_size(size: int, args) -> None:
     from riskgraph import load_network
-    from riskgraph.analyses.montecarlo import _build_model, _draw, default_points, monte_carlo
+    from riskgraph.analyses._mc_model import build_model
+    from riskgraph.analyses._mc_sampling import draw
+    from riskgraph.analyses.montecarlo import default_points, monte_carlo
     from riskgraph.model.propagation import available_packed, unpack_trials
     from riskgraph.io.synthetic import generate_package
 
@@ -130,8 +132,8 @@ def bench_size(size: int, args) -> None:
 
     n = args.trials
     # the same draws for the naive walk and the kernel: one chunk of the Monte Carlo model
-    model, *_ = _build_model(net, np.zeros(0, np.int64), -(-n // 64))
-    words = _draw(model, np.random.default_rng(args.seed), n)
+    model, _ = build_model(net, np.zeros(0, np.int64), -(-n // 64))
+    words = draw(model, np.random.default_rng(args.seed), n)
     failed = np.zeros((c.n, words.shape[1]), dtype=np.uint64)
     failed[model.plan.nodes] = words
 
@@ -162,7 +164,7 @@ def bench_size(size: int, args) -> None:
     print(f"|           | {'-> monte_carlo speed-up vs naive':<40} | {dt_naive / dt_mc:8.0f}x |")
 
     pts, dt_pts, _ = timed(lambda: default_points(net, 20), memory=False)
-    row(size, "default_points (exact SPOF pass)", dt_pts, 0, None)
+    row(size, "default_points (single-failure pass)", dt_pts, 0, None)
     res, dt_imp, peak = timed(lambda: monte_carlo(net, trials=n, seed=args.seed, points=pts))
     row(size, f"monte_carlo, {n:,} trials, 20 points", dt_imp, n, peak,
         f"{len(res.importance):,} importance rows; + {dt_pts:.1f} s to choose the points")

@@ -18,9 +18,11 @@ import pytest
 from pkgtools import network_from
 from randpkg import ref_available, write_random_package
 from riskgraph import UsageError, load_network
+from riskgraph.analyses._mc_model import build_model
+from riskgraph.analyses._mc_sampling import chunk_counts, draw
 from riskgraph.analyses.montecarlo import (CHUNK_TRIALS, IMPORTANCE_COLUMNS, MonteCarloResult,
-                                  _build_model, _chunk_counts, _draw, default_points,
-                                  exact_unavailability, monte_carlo, wilson_interval)
+                                           default_points, exact_unavailability, monte_carlo,
+                                           wilson_interval)
 from riskgraph.model.network import CAPABILITY
 from riskgraph.model.propagation import WORD_BITS, available, popcount, trial_mask, unpack_trials
 
@@ -237,19 +239,20 @@ def test_chunk_counts_equal_a_plain_per_trial_evaluation(sample, budget, monkeyp
     """On the sample, the chunk's counts (base; forced down over the live part of the
     cone; forced up on the trials where the point failed) equal full evaluations of the
     same draws with the point's flag set by hand — in one batch or many."""
-    import riskgraph.analyses.montecarlo as mcmod
+    import riskgraph.analyses._mc_model as mc_model
 
     if budget:
-        monkeypatch.setattr(mcmod, "_BATCH_WORDS", budget)
+        monkeypatch.setattr(mc_model, "BATCH_WORDS", budget)
     c = sample.compiled
     ids = default_points(sample, 6) + ["nation:CHN", "supplier:AMPAC", "nation:DEU"]
     points = np.array([c.index[p] for p in dict.fromkeys(ids)])
-    model, pair_point, pair_cap, _ = _build_model(sample, points, CHUNK_TRIALS // WORD_BITS)
+    model, pairs = build_model(sample, points, CHUNK_TRIALS // WORD_BITS)
+    pair_point, pair_cap = pairs.point, pairs.cap
     assert (len(model.batches) > 3) == bool(budget)
     trials = 3000
-    got = _chunk_counts(model, 11, 2, trials)
+    got = chunk_counts(model, 11, 2, trials)
     rng = np.random.default_rng(np.random.SeedSequence(11).spawn(3)[2])
-    local = unpack_trials(_draw(model, rng, trials), trials)
+    local = unpack_trials(draw(model, rng, trials), trials)
     failed = np.zeros((c.n, trials), dtype=bool)
     failed[model.plan.nodes] = local
     caps = c.capabilities
@@ -290,11 +293,11 @@ def test_sampled_failure_rate(p, tmp_path):
 def test_draw_sets_exactly_the_binomial_counts(sample):
     """Sparse draws are without replacement: every drawn failure is a distinct bit."""
     c = sample.compiled
-    model, *_ = _build_model(sample, np.zeros(0, np.int64), 64)
+    model, _ = build_model(sample, np.zeros(0, np.int64), 64)
     trials = 4000
     rng = np.random.default_rng(5)
     counts = np.random.default_rng(5).binomial(trials, model.rand_p[:model.n_sparse])
-    failed = _draw(model, rng, trials)
+    failed = draw(model, rng, trials)
     bits = popcount(failed[model.rand_rows[:model.n_sparse]])
     assert (bits == counts).all()
     assert not (failed & ~trial_mask(trials)).any()  # no padding bit set
@@ -557,11 +560,11 @@ def test_default_points_follow_blast_radius_on_random_networks(seed, tmp_path):
 
 
 def test_select_trials_picks_bits_in_order():
-    from riskgraph.analyses.montecarlo import _select_trials
+    from riskgraph.analyses._mc_evaluate import select_trials
     from riskgraph.model.propagation import pack_trials
 
     rng = np.random.default_rng(0)
     flags = rng.random((7, 300)) < 0.4
     sel = np.sort(rng.choice(300, size=90, replace=False))
-    got = unpack_trials(_select_trials(pack_trials(flags), sel), len(sel))
+    got = unpack_trials(select_trials(pack_trials(flags), sel), len(sel))
     assert (got == flags[:, sel]).all()
