@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -33,7 +34,7 @@ import riskgraph.io.validation as validation
 from riskgraph.errors import ValidationError
 from riskgraph.io.package import DataPackage, read_package
 from riskgraph.io.schema import TABLES
-from riskgraph.io.validation import Issue, ValidationReport, validate_package
+from riskgraph.io.validation import Issue, ValidationReport, validate_package, validate_tables
 
 REPO = Path(__file__).resolve().parents[1]
 FILES = [t.filename for t in TABLES.values()]
@@ -826,3 +827,77 @@ def test_cli_usage_error_exits_2(args, tmp_path):
     proc = run_cli(*args, cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+# --------------------------------------------------------------------------- fast parser
+
+
+def _outcome(path, fast):
+    report, result = validate_tables(path, fast=fast)
+    return [vars(i) for i in report.issues], result
+
+
+HOSTILE = {
+    "quoted names": ("suppliers.csv", lambda t: re.sub(r",Works (\d+),", r',"Works, ""\1""",', t)
+                     + 'S_X,"Bad ""quote""",XXX,,1\n'),
+    "bad quoting": ("suppliers.csv", lambda t: t.replace("Works", '"Works, ""A"""')),
+    "quoted newline": ("components.csv", lambda t: t.replace(",part", ',"pa\nrt"', 1)),
+    "crlf": ("bom.csv", lambda t: t.replace("\n", "\r\n")),
+    "mixed endings": ("bom.csv", lambda t: t.replace("\n", "\r\n", 2)),
+    "bare cr": ("fielding.csv", lambda t: t.replace("\n", "\r")),
+    "blank lines": ("sourcing.csv", lambda t: t.replace("\n", "\n\n", 3)
+                    + "\n\nC_X,S_X,2,x\n"),
+    "ragged": ("sourcing.csv", lambda t: t.replace("\n", ",x\n", 4)),
+    "bad quote": ("nations.csv", lambda t: t.replace("member", '"mem"ber', 1)),
+    "unterminated": ("nations.csv", lambda t: t.replace("member", '"member', 1)),
+    "no final newline": ("fielding.csv", lambda t: t.rstrip("\n")),
+    "bom": ("nations.csv", lambda t: "\ufeff" + t),
+    "spaces": ("components.csv", lambda t: t.replace(",part", ", part ", 3)
+               .replace("\n", " \n", 2)),
+    "decimal commas": ("sourcing.csv", lambda t: t.replace(",1.0,", ',"1,0",', 2)
+                       .replace(",1,", ",1%,", 1)),
+    "NA and zeros": ("nations.csv", lambda t: t + "NA,Namibia,neutral\n007,Zero,neutral\n"),
+    "unicode": ("suppliers.csv", lambda t: t.replace("S", "Ś", 3)
+                .replace("Works", "Wor\u00a0ks", 2)),
+    "control": ("bom.csv", lambda t: t.replace(",", ",\x0b", 2)),
+    "unicode digits": ("sourcing.csv", lambda t: t.replace(",1.0,", ",\u0661,", 2)),
+    "header only": ("fielding.csv", lambda t: t.split("\n")[0] + "\n"),
+    "huge field": ("suppliers.csv", lambda t: t.replace("Works", "W" * 140_000, 1)),
+}
+
+
+@pytest.fixture(scope="module")
+def random_package(tmp_path_factory):
+    from riskgraph.io.synthetic import generate_package
+
+    folder = tmp_path_factory.mktemp("random")
+    generate_package(folder, nodes=600, seed=3)
+    return folder
+
+
+def test_fast_and_careful_parsers_agree_on_valid_packages(worked_dir, random_package):
+    for folder in (worked_dir, REPO / "data" / "allied-defence", random_package):
+        fast, careful = _outcome(folder, True), _outcome(folder, False)
+        assert fast[0] == careful[0]
+        assert fast[1] is not None and fast[1][1] == careful[1][1]
+        for name, table in fast[1][0].items():
+            pd.testing.assert_frame_equal(table, careful[1][0][name], check_exact=True)
+
+
+@pytest.mark.parametrize("variant", sorted(HOSTILE))
+def test_fast_and_careful_parsers_agree_on_hostile_files(random_package, tmp_path, variant):
+    import shutil
+
+    folder = tmp_path / "pkg"
+    shutil.copytree(random_package, folder)
+    name, change = HOSTILE[variant]
+    text = (folder / name).read_text(encoding="utf-8")
+    changed = change(text)
+    assert changed != text, "the variant must change the file"
+    (folder / name).write_text(changed, encoding="utf-8", newline="")
+    fast, careful = _outcome(folder, True), _outcome(folder, False)
+    assert fast[0] == careful[0]
+    assert (fast[1] is None) == (careful[1] is None)
+    if fast[1] is not None:
+        for key, table in fast[1][0].items():
+            pd.testing.assert_frame_equal(table, careful[1][0][key], check_exact=True)

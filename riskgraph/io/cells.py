@@ -52,17 +52,26 @@ def _series(values: np.ndarray) -> pd.Series:
                      copy=False)
 
 
-def type_cells(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
+def type_cells(raw: RawTable, report: ValidationReport
+               ) -> tuple[pd.DataFrame, dict[str, pa.Array]]:
     """Type every schema column; report empty required cells and bad values.
 
     Columns keep the file's order, then absent schema columns follow (filled with their
-    default); unknown extra columns pass through as strings, an empty cell as None.
+    default); unknown extra columns pass through as strings, an empty cell as None. The
+    id and ref columns come back a second time as pyarrow arrays (null for empty), for
+    checks that hash ids.
     """
     table = raw.table
     out: dict[str, pd.Series] = {}
+    ids: dict[str, pa.Array] = {}
     for name, arr in raw.columns.items():
         if name in table.names:
-            out[name] = _series(_typed(table.column(name), arr, raw, report))
+            col = table.column(name)
+            values = _typed(col, arr, raw, report)
+            out[name] = _series(values)
+            if col.type in ("id", "ref"):
+                ids[name] = pa.array(values, pa.string(), from_pandas=True) \
+                    if raw.n_rows == 0 else _nulled(arr, values)
         else:
             values = _strings(arr)
             values[_mask(pc.equal(arr, ""))] = None
@@ -70,7 +79,15 @@ def type_cells(raw: RawTable, report: ValidationReport) -> pd.DataFrame:
     for col in table.columns:
         if col.name not in raw.columns:
             out[col.name] = _missing_column(col, raw.n_rows)
-    return pd.DataFrame(out, index=pd.RangeIndex(raw.n_rows))
+            if col.type in ("id", "ref"):
+                ids[col.name] = pa.nulls(raw.n_rows, pa.string())
+    return pd.DataFrame(out, index=pd.RangeIndex(raw.n_rows)), ids
+
+
+def _nulled(arr: pa.ChunkedArray, values: np.ndarray) -> pa.Array:
+    """The raw cells with null where the typed value is None."""
+    missing = pa.array(np.equal(values, None))
+    return pc.if_else(missing, pa.scalar(None, pa.string()), arr.combine_chunks())
 
 
 def _typed(col: Column, arr: pa.ChunkedArray, raw: RawTable,
@@ -237,14 +254,25 @@ def _why_not_number(col: Column, v: str) -> tuple[str, str]:
                             f"valid: {col.range_text()}")
 
 
-def unique_keys(table: Table, df: pd.DataFrame, lines: np.ndarray,
-                report: ValidationReport) -> None:
-    """Report rows repeating a key, and ids that differ only by surrounding whitespace."""
+def unique_keys(table: Table, df: pd.DataFrame, ids: dict[str, pa.Array],
+                lines: np.ndarray, report: ValidationReport) -> None:
+    """Report rows repeating a key, and ids that differ only by surrounding whitespace.
+
+    ``ids`` holds the key columns as pyarrow arrays (null for missing), as
+    :func:`type_cells` returns them.
+    """
     key = list(table.key)
-    usable = df[key].notna().all(axis=1).to_numpy()
+    columns = [ids[k].dictionary_encode() for k in key]
+    usable = np.logical_and.reduce([c.indices.is_valid().to_numpy(zero_copy_only=False)
+                                    for c in columns])
     sub = df.loc[usable, key]
     sub_lines = lines[usable]
-    dup = sub.duplicated(keep=False).to_numpy()
+    # one integer per distinct key: duplicates found without hashing Python strings
+    code = np.zeros(int(usable.sum()), dtype=np.int64)
+    for c in columns:
+        code = code * len(c.dictionary) + \
+            c.indices.to_numpy(zero_copy_only=False)[usable].astype(np.int64)
+    dup = pd.Series(code).duplicated(keep=False).to_numpy()
     if dup.any():
         first: dict[tuple, int] = {}
         for row, line in zip(sub[dup].itertuples(index=False), sub_lines[dup]):
@@ -258,12 +286,12 @@ def unique_keys(table: Table, df: pd.DataFrame, lines: np.ndarray,
                        f"duplicate {label}: {what} already on line {first[row]}",
                        line=int(line), column=key[-1], value=str(row[-1]))
     if len(key) == 1:
-        _whitespace_clashes(table, key[0], sub[key[0]], sub_lines, report)
+        _whitespace_clashes(table, key[0], sub[key[0]], ids[key[0]].filter(usable),
+                            sub_lines, report)
 
 
-def _whitespace_clashes(table: Table, col: str, ids: pd.Series, lines: np.ndarray,
-                        report: ValidationReport) -> None:
-    arr = pa.array(ids.to_numpy(), pa.string())
+def _whitespace_clashes(table: Table, col: str, ids: pd.Series, arr: pa.Array,
+                        lines: np.ndarray, report: ValidationReport) -> None:
     if _mask(pc.match_substring_regex(arr, _SURELY_TRIMMED)).all():
         return  # no id has surrounding whitespace, so none can clash
     stripped = ids.str.strip()

@@ -12,6 +12,8 @@ import re
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskgraph.io.report import ValidationReport, show_value, suggest
 from riskgraph.io.schema import TABLES
@@ -22,10 +24,29 @@ __all__ = ["check_references", "check_nation_ids", "check_platforms", "check_sou
 _KEYED = ("nations", "suppliers", "components")
 
 
-def check_references(tables: dict, lines: dict, report: ValidationReport) -> None:
-    """Every reference names a row of the table it points to."""
-    keys = {name: pd.Index(df.index.dropna().unique()) for name, df in tables.items()
-            if name in _KEYED}
+def arrow_strings(values) -> pa.Array:
+    """Strings (None for missing) as a pyarrow array: its hashing is C++ on UTF-8 bytes,
+    many times faster than pandas' on Python objects at a million rows."""
+    if isinstance(values, pa.Array):
+        return values
+    values = values.to_numpy(dtype=object) if hasattr(values, "to_numpy") else values
+    return pa.array(values, type=pa.string(), from_pandas=True)
+
+
+def positions(values, keys) -> np.ndarray:
+    """For each value, its position in ``keys`` (-1 when absent or missing)."""
+    found = pc.index_in(arrow_strings(values), value_set=arrow_strings(keys),
+                        skip_nulls=True)
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def check_references(tables: dict, lines: dict, ids: dict, report: ValidationReport) -> None:
+    """Every reference names a row of the table it points to.
+
+    ``ids[table][column]`` is each id and ref column as a pyarrow array (null: missing).
+    """
+    keys = {name: df.index.dropna() for name, df in tables.items() if name in _KEYED}
+    key_arrays = {name: pc.drop_null(ids[name][TABLES[name].key[0]]) for name in keys}
     for name, df in tables.items():
         table = TABLES[name]
         for col in table.columns:
@@ -33,16 +54,17 @@ def check_references(tables: dict, lines: dict, report: ValidationReport) -> Non
                 continue
             values = df[col.name] if col.name in df.columns else df.index.to_series()
             values = values.reset_index(drop=True)
-            present = values.notna().to_numpy()
-            known = keys[col.ref].get_indexer(values) >= 0
-            where = np.flatnonzero(present & ~known)
+            arrow = ids[name][col.name]
+            present = arrow.is_valid().to_numpy(zero_copy_only=False)
+            known = pc.is_in(arrow, value_set=key_arrays[col.ref])
+            where = np.flatnonzero(present & ~known.to_numpy(zero_copy_only=False))
             if len(where):
                 _dangling(table.filename, col, values, where, lines[name], keys[col.ref],
                           report)
 
 
 def _dangling(fname, col, values, where, lines, known: pd.Index, report) -> None:
-    choices = set(known) if len(known) <= 20000 else ()
+    choices = set(known) if len(known.unique()) <= 20000 else ()
 
     def describe(k):
         i = where[k]
@@ -84,37 +106,53 @@ def check_platforms(fielding: pd.DataFrame, comps: pd.DataFrame, lines: np.ndarr
 
 
 def check_sourcing(sourcing: pd.DataFrame, comps: pd.DataFrame, lines: np.ndarray,
-                   report: ValidationReport) -> None:
-    """Enough suppliers for ``min_sources``; a warning where shares sum below 1."""
-    n_src = sourcing.groupby("component_id").size()
-    need = comps["min_sources"]
-    have = n_src.reindex(comps.index).fillna(0).astype(int)
-    for i in np.flatnonzero(((have > 0) & (need > have)).to_numpy()):
+                   report: ValidationReport, *, ids: dict | None = None) -> None:
+    """Enough suppliers for ``min_sources``; a warning where shares sum below 1.
+
+    ``ids`` (optional, for speed): the id columns as pyarrow arrays, by table."""
+    ids = ids or {}
+    # rows grouped by their component's position: no hashing of Python strings
+    at = positions(ids.get("sourcing", {}).get("component_id", sourcing["component_id"]),
+                   ids.get("components", {}).get("component_id", comps.index))
+    known = at >= 0
+    have = np.bincount(at[known], minlength=len(comps))
+    need = comps["min_sources"].to_numpy()
+    for i in np.flatnonzero((have > 0) & (need > have)):
         cid = comps.index[i]
         report.add("error", "min-sources", "components.csv",
-                   f"min_sources {int(need.iat[i])} for {cid!r} but sourcing.csv lists "
-                   f"only {int(have.iat[i])} supplier(s): it could never be produced",
-                   line=int(lines[i]), column="min_sources", value=str(int(need.iat[i])))
-    shares = sourcing.groupby("component_id")["share"].sum()
+                   f"min_sources {int(need[i])} for {cid!r} but sourcing.csv lists "
+                   f"only {int(have[i])} supplier(s): it could never be produced",
+                   line=int(lines[i]), column="min_sources", value=str(int(need[i])))
+    shares = sourcing["share"].reset_index(drop=True)[known].groupby(at[known]).sum()
     short = shares[shares < 1 - 1e-9]
-    at = comps.index.get_indexer(short.index)
-    short, at = short[at >= 0], at[at >= 0]
+    cids = comps.index.to_numpy(dtype=object)[short.index.to_numpy()]
+    order = np.argsort(cids, kind="stable")  # the order of a groupby on the ids
+    at, totals, cids = short.index.to_numpy()[order], short.to_numpy()[order], cids[order]
 
     def describe(k):
-        cid, i = short.index[k], at[k]
-        return (f"shares of {cid!r} sum to {short.iat[k]:g} < 1: a baseline shortfall",
-                int(lines[i]), "component_id", cid)
+        return (f"shares of {cids[k]!r} sum to {totals[k]:g} < 1: a baseline shortfall",
+                int(lines[at[k]]), "component_id", cids[k])
 
-    report.add_many("warning", "shortfall", "components.csv", len(short), describe)
+    report.add_many("warning", "shortfall", "components.csv", len(cids), describe)
 
 
 def check_unmapped(comps: pd.DataFrame, bom: pd.DataFrame | None, sourcing: pd.DataFrame,
-                   lines: np.ndarray, report: ValidationReport) -> None:
-    """A warning for each non-material component with neither sourcing nor BOM rows."""
+                   lines: np.ndarray, report: ValidationReport, *,
+                   ids: dict | None = None) -> None:
+    """A warning for each non-material component with neither sourcing nor BOM rows.
+
+    ``ids`` (optional, for speed): the id columns as pyarrow arrays, by table."""
+    ids = ids or {}
     kind = comps["kind"]
-    mapped = comps.index.isin(sourcing["component_id"]) | (kind == "material").to_numpy()
+    own = arrow_strings(ids.get("components", {}).get("component_id", comps.index))
+    sourced = arrow_strings(ids.get("sourcing", {}).get("component_id",
+                                                        sourcing["component_id"]))
+    mapped = np.array(kind == "material", dtype=bool)
+    mapped |= pc.is_in(own, value_set=sourced).to_numpy(zero_copy_only=False)
     if bom is not None:
-        mapped |= comps.index.isin(bom["parent_id"].dropna())
+        parents = arrow_strings(ids.get("bom", {}).get("parent_id", bom["parent_id"]))
+        mapped |= pc.is_in(own, value_set=pc.drop_null(parents)) \
+            .to_numpy(zero_copy_only=False)
     where = np.flatnonzero(~mapped)
 
     def describe(k):
@@ -126,9 +164,12 @@ def check_unmapped(comps: pd.DataFrame, bom: pd.DataFrame | None, sourcing: pd.D
     report.add_many("warning", "unmapped", "components.csv", len(where), describe)
 
 
-def cross_checks(tables: dict, lines: dict, unreadable: set,
+def cross_checks(tables: dict, lines: dict, ids: dict, unreadable: set,
                  report: ValidationReport) -> None:
-    """The checks across tables; each runs when the tables it needs were read."""
+    """The checks across tables; each runs when the tables it needs were read.
+
+    ``ids[table][column]`` is each id and ref column as a pyarrow array (null: missing).
+    """
     comps = tables.get("components")
     bom = tables.get("bom")
     sourcing = tables.get("sourcing")
@@ -140,20 +181,23 @@ def cross_checks(tables: dict, lines: dict, unreadable: set,
     if fielding is not None:
         check_platforms(fielding, comps, lines["fielding"], report)
     if sourcing is not None:
-        check_sourcing(sourcing, comps, lines["components"], report)
+        check_sourcing(sourcing, comps, lines["components"], report, ids=ids)
     # unmapped items: only meaningful when sourcing and bom were both read
     if sourcing is not None and "bom" not in unreadable:
-        check_unmapped(comps, bom, sourcing, lines["components"], report)
+        check_unmapped(comps, bom, sourcing, lines["components"], report, ids=ids)
     if bom is not None and len(bom):
-        check_bom_cycles(bom, lines["bom"], report)
+        check_bom_cycles(bom, lines["bom"], report, ids=ids.get("bom"))
 
 
-def _acyclic_core(parents: np.ndarray, children: np.ndarray) -> np.ndarray:
-    """Mask of edges left after peeling every node with no incoming edge (Kahn): the
-    edges on or between cycles. All False for a DAG."""
-    codes, uniques = pd.factorize(np.concatenate([parents, children]))
-    src, dst = codes[:len(parents)], codes[len(parents):]
-    n = len(uniques)
+def _acyclic_core(both: pa.Array, usable: np.ndarray) -> np.ndarray:
+    """Mask of the usable edges left after peeling every node with no incoming edge
+    (Kahn): the edges on or between cycles. All False for a DAG. ``both`` holds the
+    parents then the children."""
+    encoded = both.dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    m = len(usable)
+    src, dst = codes[:m][usable], codes[m:][usable]
+    n = len(encoded.dictionary)
     alive = np.ones(len(src), dtype=bool)
     indeg = np.bincount(dst, minlength=n)
     removed = np.zeros(n, dtype=bool)
@@ -167,15 +211,21 @@ def _acyclic_core(parents: np.ndarray, children: np.ndarray) -> np.ndarray:
         indeg -= np.bincount(dst[hit], minlength=n)
 
 
-def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationReport) -> None:
-    """Report each BOM cycle once, as a path, with the lines of its rows."""
+def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationReport, *,
+                     ids: dict | None = None) -> None:
+    """Report each BOM cycle once, as a path, with the lines of its rows.
+
+    ``ids`` (optional, for speed): bom's id columns as pyarrow arrays."""
     import networkx as nx
 
-    usable = (bom["parent_id"].notna() & bom["child_id"].notna()).to_numpy()
+    ids = ids or {}
+    both = pa.concat_arrays([arrow_strings(ids.get(c, bom[c]))
+                             for c in ("parent_id", "child_id")])
+    usable = both.is_valid().to_numpy(zero_copy_only=False).reshape(2, -1).all(axis=0)
     parents = bom["parent_id"].to_numpy(dtype=object)[usable]
     children = bom["child_id"].to_numpy(dtype=object)[usable]
     lines = lines[usable]
-    core = _acyclic_core(parents, children)
+    core = _acyclic_core(both, usable)
     if not core.any():
         return
     g = nx.DiGraph()

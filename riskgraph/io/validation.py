@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from riskgraph.io.cells import type_cells, unique_keys
 from riskgraph.io.checks import check_references, cross_checks
@@ -82,15 +84,15 @@ def validate_tables(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
         raw = read_table(folder, table, report, max_file_bytes, fast=fast)
         if raw is not None:
             raws[name] = raw
-    tables, lines = {}, {}
+    tables, lines, ids = {}, {}, {}
     for name, raw in raws.items():
-        df = type_cells(raw, report)
-        unique_keys(raw.table, df, raw.lines, report)
-        tables[name], lines[name] = _keyed(df, raw)
-    check_references(tables, lines, report)
+        df, id_columns = type_cells(raw, report)
+        unique_keys(raw.table, df, id_columns, raw.lines, report)
+        tables[name], lines[name], ids[name] = _keyed(df, id_columns, raw)
+    check_references(tables, lines, ids, report)
     unreadable = {name for name, t in TABLES.items() if name not in raws and
                   any(i.file == t.filename for i in report.errors)}
-    cross_checks(tables, lines, unreadable, report)
+    cross_checks(tables, lines, ids, unreadable, report)
     report.finish()
     if report.errors:
         return report, None
@@ -101,12 +103,16 @@ def validate_tables(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     return report, (tables, hashes)
 
 
-def _keyed(df: pd.DataFrame, raw: RawTable):
-    """A table with one key column indexed by it (first row of a repeated id kept), and
-    the physical line of each row left."""
+def _keyed(df: pd.DataFrame, id_columns: dict, raw: RawTable):
+    """A table with one key column indexed by it (first row of a repeated id kept), the
+    physical line of each row left, and its id columns as pyarrow arrays."""
     key = raw.table.key
     if len(key) != 1:
-        return df, raw.lines
-    first = ~df[key[0]].duplicated(keep="first").to_numpy()
+        return df, raw.lines, id_columns
+    keys = id_columns[key[0]]
+    first = np.zeros(len(keys), dtype=bool)
+    first[np.unique(keys.dictionary_encode().indices.fill_null(-1)
+                    .to_numpy(zero_copy_only=False), return_index=True)[1]] = True
     df = df.set_index(key[0], drop=True)
-    return df[first], raw.lines[first]
+    mask = pa.array(first)
+    return df[first], raw.lines[first], {c: a.filter(mask) for c, a in id_columns.items()}
