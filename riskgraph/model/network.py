@@ -352,14 +352,18 @@ def _compile(pkg: DataPackage, ownership: bool, defaults: Defaults) -> CompiledN
     n = b.n
     new_of_old = np.empty(n, np.int64)
     new_of_old[order] = np.arange(n)
-    rows["node"] = new_of_old[rows["node"].to_numpy()]
-    rows["member"] = new_of_old[rows["member"].to_numpy()]
-    rows = rows.sort_values(["node", "gkind", "key", "member"], kind="stable",
-                            ignore_index=True)
-    gid = rows.groupby(["node", "gkind", "key"], sort=True).ngroup().to_numpy()
-    n_groups = int(gid.max()) + 1 if len(gid) else 0
-    first = np.r_[True, gid[1:] != gid[:-1]] if len(gid) else np.zeros(0, bool)
-    group_node = rows["node"].to_numpy()[first]
+    node = new_of_old[rows["node"].to_numpy()]
+    member = new_of_old[rows["member"].to_numpy()]
+    gkind, key = rows["gkind"].to_numpy(), rows["key"].to_numpy()
+    # rows sorted by (node, group kind, key, member); a group is a run of equal
+    # (node, group kind, key), numbered in that order
+    sort = np.lexsort((member, key, gkind, node))
+    node, member, gkind, key = node[sort], member[sort], gkind[sort], key[sort]
+    first = np.r_[True, (node[1:] != node[:-1]) | (gkind[1:] != gkind[:-1])
+                  | (key[1:] != key[:-1])] if len(node) else np.zeros(0, bool)
+    gid = np.cumsum(first) - 1
+    n_groups = int(first.sum())
+    group_node = node[first]
     level = level[order]
     n_levels = int(level.max()) + 1 if n else 0
     stock, recovery, prob = _attributes(pkg, defaults, kind, ids_local)
@@ -369,11 +373,11 @@ def _compile(pkg: DataPackage, ownership: bool, defaults: Defaults) -> CompiledN
         level=level.astype(np.int32),
         level_ptr=np.r_[0, np.cumsum(np.bincount(level, minlength=n_levels))].astype(np.int64),
         group_ptr=np.r_[0, np.cumsum(np.bincount(group_node, minlength=n))].astype(np.int64),
-        group_k=rows["k"].to_numpy()[first].astype(np.int32),
-        group_kind=rows["gkind"].to_numpy()[first].astype(np.int8),
+        group_k=rows["k"].to_numpy()[sort][first].astype(np.int32),
+        group_kind=gkind[first].astype(np.int8),
         member_ptr=np.r_[0, np.cumsum(np.bincount(gid, minlength=n_groups))].astype(np.int64),
-        member=rows["member"].to_numpy().astype(np.int32),
-        weight=rows["weight"].to_numpy().astype(np.float64),
+        member=member.astype(np.int32),
+        weight=rows["weight"].to_numpy()[sort].astype(np.float64),
         stock_days=stock[order],
         recovery_days=recovery[order],
         disruption_prob=prob[order],
