@@ -25,9 +25,12 @@ run: venv
 test: venv
 	$(BIN)/python -m pytest -q
 
+# Long (about an hour with the 1M-node package): run it on an otherwise idle machine.
+# Appends a dated section to bench/RESULTS.md; generated packages are cached in bench/.cache/.
 bench: venv
 	$(BIN)/python bench/bench_structural.py
 	$(BIN)/python bench/bench_montecarlo.py
+	$(BIN)/python bench/bench_commands.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
