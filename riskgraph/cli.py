@@ -52,18 +52,33 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
+    _add_validate(sub)
+    _add_summary(sub)
+    _add_analyse(sub)
+    _add_whatif(sub)
+    _add_montecarlo(sub)
+    _add_dashboard(sub)
+    _add_generate(sub)
+    return parser
+
+
+def _add_validate(sub) -> None:
     p = sub.add_parser("validate", help="check a data package and report every problem")
     _add_package(p)
     p.add_argument("--format", choices=("text", "csv"), default="text",
                    help="how to print the problems (default text: file:line:column: message)")
     p.set_defaults(run=_cmd_validate)
 
+
+def _add_summary(sub) -> None:
     p = sub.add_parser("summary", help="print a short summary of a package and its top risks")
     _add_package(p)
     p.add_argument("--top", type=int, default=10, help="risks to list (default 10)")
     _add_cache(p)
     p.set_defaults(run=_cmd_summary)
 
+
+def _add_analyse(sub) -> None:
     p = sub.add_parser("analyse", aliases=["analyze"],
                        help="run the structural analyses and write CSV exports")
     _add_package(p)
@@ -79,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_cache(p)
     p.set_defaults(run=_cmd_analyse)
 
+
+def _add_whatif(sub) -> None:
     p = sub.add_parser("whatif", help="run scripted disruption scenarios (time to impact)")
     _add_package(p)
     p.add_argument("--out", required=True, metavar="DIR",
@@ -101,6 +118,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="also write whatif_compare.csv: the scenarios side by side")
     p.set_defaults(run=_cmd_whatif)
 
+
+def _add_montecarlo(sub) -> None:
     p = sub.add_parser("montecarlo", help="random independent disruptions: probabilities of "
                                           "loss and importance of failure points")
     _add_package(p)
@@ -118,6 +137,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="never draw a progress bar")
     p.set_defaults(run=_cmd_montecarlo)
 
+
+def _add_dashboard(sub) -> None:
     p = sub.add_parser("dashboard", help="start the planners' dashboard (http://127.0.0.1:8050)")
     p.add_argument("package", nargs="*", help="package folder(s) to offer (default: the "
                                               "bundled sample)")
@@ -128,6 +149,8 @@ def _parser() -> argparse.ArgumentParser:
                    help="HTTP basic auth on every route (required off loopback)")
     p.set_defaults(run=_cmd_dashboard)
 
+
+def _add_generate(sub) -> None:
     p = sub.add_parser("generate", help="write a synthetic data package for benchmarks")
     p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
@@ -136,7 +159,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="leave some components' shares summing below 1 (baseline "
                         "shortfalls, each a validation warning), as real data often do")
     p.set_defaults(run=_cmd_generate)
-    return parser
 
 
 def _read_options(args) -> dict:
