@@ -9,7 +9,10 @@ numbers bit for bit.
 Schedulers
 ----------
 ``None``
-    Plain NumPy in this process, chunk after chunk.
+    Plain NumPy in this process: chunks run on a small pool of threads (one per core, at
+    most as many chunks in flight as threads, so memory stays that of a few chunks) and
+    their results are handed on in task order. NumPy releases the GIL in the kernels, so
+    the cores are used without pickling anything.
 ``"local"``
     A :class:`dask.distributed.LocalCluster` with thread workers (``processes=False``:
     NumPy releases the GIL, and nothing has to be pickled), created and closed by the call.
@@ -22,7 +25,10 @@ a ``distributed.Client``
 from __future__ import annotations
 
 import contextlib
+import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from riskgraph.errors import UsageError
 
@@ -99,8 +105,7 @@ def run_chunks(func: Callable, shared, tasks: Sequence[tuple], *, scheduler=None
     """
     check_scheduler(scheduler)
     if scheduler is None:
-        for i, args in enumerate(tasks):
-            on_result(i, func(shared, *args))
+        _run_in_process(func, shared, tasks, on_result)
         return
     with _client(scheduler) as client:
         import distributed
@@ -116,3 +121,33 @@ def run_chunks(func: Callable, shared, tasks: Sequence[tuple], *, scheduler=None
             raise
         finally:
             del shared_f
+
+
+def _run_in_process(func: Callable, shared, tasks: Sequence[tuple],
+                    on_result: Callable[[int, object], None]) -> None:
+    """Run the tasks on one thread per core, a bounded window of them in flight, and hand
+    the results on in task order; on an exception, tasks not yet started never start."""
+    workers = max(1, min(os.cpu_count() or 1, len(tasks)))
+    if workers == 1:
+        for i, args in enumerate(tasks):
+            on_result(i, func(shared, *args))
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="riskgraph") as pool:
+        window: deque = deque()
+        todo = iter(enumerate(tasks))
+        try:
+            for i, args in todo:
+                window.append((i, pool.submit(func, shared, *args)))
+                if len(window) >= workers:
+                    break
+            while window:
+                i, fut = window.popleft()
+                result = fut.result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    window.append((nxt[0], pool.submit(func, shared, *nxt[1])))
+                on_result(i, result)
+        except BaseException:
+            for _, fut in window:
+                fut.cancel()
+            raise
