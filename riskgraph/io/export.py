@@ -380,6 +380,37 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def _payloads(out: Path, tables, *, command, package, parameters, seed, index
+              ) -> tuple[dict[str, bytes], bytes]:
+    """Every file's bytes and the manifest's, checked and computed before anything touches
+    the disk, so a bad table or parameter leaves the folder as it was."""
+    if not isinstance(tables, Mapping):
+        raise UsageError(f"tables must map file names to DataFrames, got "
+                         f"{type(tables).__name__}")
+    if parameters is not None and not isinstance(parameters, Mapping):
+        raise UsageError(f"parameters must be a mapping, got {type(parameters).__name__}")
+    names = list(tables)
+    _check_names(names)
+    _check_not_input(out, names, package)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"output folder {os.fspath(out)!r} exists and is not a folder")
+    payloads: dict[str, bytes] = {}
+    outputs: dict[str, dict] = {}
+    for name in names:
+        table = tables[name]
+        if not isinstance(table, pd.DataFrame):
+            raise UsageError(f"table {name!r} must be a pandas DataFrame, got "
+                             f"{type(table).__name__}")
+        data = to_csv_bytes(table, index=index)
+        payloads[name] = data
+        outputs[name] = {"rows": int(len(table)), "sha256": hashlib.sha256(data).hexdigest()}
+    manifest = _manifest(command=command, package=package, parameters=parameters, seed=seed,
+                         outputs=outputs)
+    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
+                      + "\n").encode("utf-8")
+    return payloads, manifest_bytes
+
+
 def write_outputs(
     out_dir,
     tables: Mapping[str, pd.DataFrame],
@@ -438,34 +469,8 @@ def write_outputs(
     {"rows": n, "sha256": hex digest of the bytes written}}).
     """
     out = Path(out_dir)
-    if not isinstance(tables, Mapping):
-        raise UsageError(f"tables must map file names to DataFrames, got "
-                         f"{type(tables).__name__}")
-    if parameters is not None and not isinstance(parameters, Mapping):
-        raise UsageError(f"parameters must be a mapping, got {type(parameters).__name__}")
-    names = list(tables)
-    _check_names(names)
-    _check_not_input(out, names, package)
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"output folder {os.fspath(out)!r} exists and is not a folder")
-
-    # Everything is computed before anything touches the disk, so a bad table or parameter
-    # leaves the folder as it was.
-    payloads: dict[str, bytes] = {}
-    outputs: dict[str, dict] = {}
-    for name in names:
-        table = tables[name]
-        if not isinstance(table, pd.DataFrame):
-            raise UsageError(f"table {name!r} must be a pandas DataFrame, got "
-                             f"{type(table).__name__}")
-        data = to_csv_bytes(table, index=index)
-        payloads[name] = data
-        outputs[name] = {"rows": int(len(table)), "sha256": hashlib.sha256(data).hexdigest()}
-    manifest = _manifest(command=command, package=package, parameters=parameters, seed=seed,
-                         outputs=outputs)
-    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
-                      + "\n").encode("utf-8")
-
+    payloads, manifest_bytes = _payloads(out, tables, command=command, package=package,
+                                         parameters=parameters, seed=seed, index=index)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
