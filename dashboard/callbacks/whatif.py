@@ -317,14 +317,10 @@ def download_whatif(n_clicks, spec_a, spec_b, key):
         if b.name != a.name:
             scenarios.append(b)
     result = run_scenarios(p.network, scenarios)
-    tables = {
-        "whatif_capabilities.csv": result.capabilities.reset_index(),
-        "whatif_nations.csv": result.nations.reset_index(),
-        "whatif_exposed.csv": result.exposed.reset_index(),
-    }
-    if len(scenarios) > 1:
-        tables["whatif_compare.csv"] = compare_scenarios(result).reset_index()
-    data = zip_outputs(tables, command="riskgraph dashboard: what-if",
+    # The CLI's own tables (``riskgraph whatif --compare`` when B is set), so the files
+    # in the zip are byte for byte what the CLI writes.
+    data = zip_outputs(result.tables(compare=len(scenarios) > 1),
+                       command="riskgraph dashboard: what-if",
                        package=p.network.package,
                        parameters={"scenarios": [_spec(s) for s in scenarios]})
     return dcc.send_bytes(data, f"riskgraph-whatif-{p.ref.key[:8]}.zip"), None

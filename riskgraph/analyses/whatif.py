@@ -38,7 +38,7 @@ import pandas as pd
 from riskgraph.errors import UsageError
 from riskgraph.model.intervals import clip, covered, delay, first, total
 from riskgraph.model.network import COMPONENT, SupplyNetwork
-from riskgraph.model.propagation import available, supply
+from riskgraph.model.propagation import available, relative_supply, supply
 from riskgraph.model.scenario import Scenario, check_scenarios
 
 __all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios", "down_sets",
@@ -102,6 +102,43 @@ class WhatIfResult:
 
     def __len__(self) -> int:
         return len(self.capabilities)
+
+    def tables(self, compare: bool = False) -> dict[str, pd.DataFrame]:
+        """The CSV tables of ``riskgraph whatif`` by file name, in the order written.
+
+        Parameters
+        ----------
+        compare
+            Also ``whatif_compare.csv`` (:func:`compare_scenarios`), as with ``--compare``.
+
+        Returns
+        -------
+        dict
+            ``whatif_capabilities.csv``, ``whatif_nations.csv``, ``whatif_exposed.csv``
+            (and ``whatif_compare.csv``): the three tables (and the comparison) with their
+            index dropped, since ``nation_id`` and ``platform_id`` already name each row's
+            capability. The CLI and the dashboard's download both write exactly these
+            (docs/design.md §5).
+
+        Examples
+        --------
+        >>> from riskgraph import load_network
+        >>> net = load_network("tests/fixtures/worked")
+        >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"])])
+        >>> list(res.tables(compare=True))  # doctest: +NORMALIZE_WHITESPACE
+        ['whatif_capabilities.csv', 'whatif_nations.csv', 'whatif_exposed.csv',
+         'whatif_compare.csv']
+        >>> list(res.tables()["whatif_capabilities.csv"].columns[:3])
+        ['scenario', 'nation_id', 'platform_id']
+        """
+        tables = {
+            "whatif_capabilities.csv": self.capabilities.reset_index(drop=True),
+            "whatif_nations.csv": self.nations.reset_index(drop=True),
+            "whatif_exposed.csv": self.exposed.reset_index(drop=True),
+        }
+        if compare:
+            tables["whatif_compare.csv"] = compare_scenarios(self).reset_index(drop=True)
+        return tables
 
 
 def _as_scenario(item) -> Scenario:
@@ -199,9 +236,7 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     up = available(c, failed)
     caps = c.capabilities
     base = a[caps, 0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(base[:, None] > 0, a[caps, 1:] / base[:, None], 0.0)
-    frac = np.clip(frac, 0.0, 1.0)
+    frac, _ = relative_supply(a[caps, 1:], base[:, None])  # the one rule, §3.2
 
     lists = _Lists(c)
     info = network.capabilities.reindex(c.ids[caps])
