@@ -186,13 +186,11 @@ def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
         if key not in SCENARIO_KEYS:
             out.append((str(key), None, f"unknown key {key!r}; valid keys: "
                                         f"{', '.join(SCENARIO_KEYS)}"))
-
     name = raw.get("name")
     if "name" not in raw:
         out.append(("name", None, "missing name; every scenario needs a unique name = \"...\""))
     elif not isinstance(name, str) or not name.strip():
         out.append(("name", name, f"name must be a non-empty string, got {name!r}"))
-
     horizon = raw.get("horizon_days", DEFAULT_HORIZON_DAYS)
     if not _is_number(horizon) or not math.isfinite(horizon) or horizon <= 0:
         out.append(("horizon_days", horizon, f"horizon_days must be a finite number of days "
@@ -207,40 +205,50 @@ def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
         return problem is None
 
     fail = raw.get("fail", [])
-    failed: set = set()
-    listed = {x for x in fail if isinstance(x, str)} if isinstance(fail, (list, tuple)) \
-        else set()
+    _fail_problems(fail, check_id, out)
+    for key in ("capacity", "days"):
+        _table_problems(key, raw.get(key, {}), fail, check_id, out)
+    return out
+
+
+def _fail_problems(fail, check_id, out: list) -> None:
     if isinstance(fail, (str, bytes)) or not isinstance(fail, (list, tuple)):
         out.append(("fail", fail, f"fail must be a list of typed ids like "
                                   f"[\"nation:CHN\", \"supplier:S07\"], got {fail!r}"))
-    else:
-        for typed in fail:
-            if check_id("fail", typed):
-                if typed in failed:
-                    out.append(("fail", typed, f"{typed!r} is listed twice"))
-                failed.add(typed)
+        return
+    failed: set = set()
+    for typed in fail:
+        if check_id("fail", typed):
+            if typed in failed:
+                out.append(("fail", typed, f"{typed!r} is listed twice"))
+            failed.add(typed)
 
-    for key, what in (("capacity", "a capacity factor in [0, 1]"),
-                      ("days", "a finite number of days > 0")):
-        table = raw.get(key, {})
-        if not isinstance(table, Mapping):
-            out.append((key, table, f"{key} must be a table of typed id = {what}, e.g. "
-                                    f"{{ \"supplier:S09\" = {0.5 if key == 'capacity' else 120} "
-                                    f"}}, got {table!r}"))
-            continue
-        for typed, value in table.items():
-            check_id(key, typed)
-            if key == "capacity":
-                ok = _is_number(value) and 0.0 <= value <= 1.0
-            else:
-                ok = _is_number(value) and math.isfinite(value) and value > 0
-            if not ok:
-                out.append((key, value, f"{key} of {typed!r} must be {what}, got {value!r}"))
-            if key == "days" and isinstance(typed, str) and typed not in listed \
-                    and isinstance(fail, (list, tuple)):
-                out.append((key, typed, f"days given for {typed!r}, which is not in fail; "
-                                        f"add it to fail or remove it from days"))
-    return out
+
+_TABLE_VALUES = {"capacity": "a capacity factor in [0, 1]",
+                 "days": "a finite number of days > 0"}
+
+
+def _table_problems(key: str, table, fail, check_id, out: list) -> None:
+    """Problems of the ``capacity`` or ``days`` table (typed id -> number)."""
+    what = _TABLE_VALUES[key]
+    if not isinstance(table, Mapping):
+        out.append((key, table, f"{key} must be a table of typed id = {what}, e.g. "
+                                f"{{ \"supplier:S09\" = {0.5 if key == 'capacity' else 120} "
+                                f"}}, got {table!r}"))
+        return
+    fail_is_list = isinstance(fail, (list, tuple))
+    listed = {x for x in fail if isinstance(x, str)} if fail_is_list else set()
+    for typed, value in table.items():
+        check_id(key, typed)
+        if key == "capacity":
+            ok = _is_number(value) and 0.0 <= value <= 1.0
+        else:
+            ok = _is_number(value) and math.isfinite(value) and value > 0
+        if not ok:
+            out.append((key, value, f"{key} of {typed!r} must be {what}, got {value!r}"))
+        if key == "days" and isinstance(typed, str) and typed not in listed and fail_is_list:
+            out.append((key, typed, f"days given for {typed!r}, which is not in fail; "
+                                    f"add it to fail or remove it from days"))
 
 
 def _raise(report: ValidationReport) -> None:
