@@ -27,10 +27,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from riskgraph.analyses.exposure import DEFAULT_MAX_CELLS, _failure_supply, _relative, \
-    non_allied_nations
+from riskgraph.analyses.exposure import non_allied_nations
 from riskgraph.model.network import COMPONENT, NATION, SupplyNetwork
-from riskgraph.model.propagation import baseline_supply
+from riskgraph.model.propagation import DEFAULT_MAX_CELLS, baseline_supply, failure_supply, \
+    relative_supply
 
 __all__ = ["concentration", "hhi"]
 
@@ -174,8 +174,8 @@ def _deep(network: SupplyNetwork, rows: np.ndarray, *, max_cells: int) -> pd.Dat
     best = np.zeros(len(rows))
     best_at = np.full(len(rows), -1, dtype=np.int64)
     non_member_loss = np.zeros(len(rows))
-    for lo, hi, a in _failure_supply(c, scenarios, max_cells=max_cells, rows=rows):
-        _, loss = _relative(a, base)
+    for lo, hi, a in failure_supply(c, scenarios, max_cells=max_cells, rows=rows):
+        _, loss = relative_supply(a, base)
         single = loss[:, : max(0, min(hi, len(nations)) - lo)]
         if single.shape[1]:
             j = np.argmax(single, axis=1)

@@ -9,21 +9,22 @@ follows). Every scenario is a column of one batched call of
 
 Results are relative to the baseline (nothing failed), which is below 1 where sourcing
 shares sum below 1: ``supply_fraction = a(c) / baseline a(c)`` (0 where the baseline is 0,
-which a validated package cannot produce) and ``loss_fraction = 1 - supply_fraction``.
-Both are clipped to [0, 1] and values within ``1e-12`` of 0 or 1 are snapped, so
-floating-point noise never shows as a 0.0000000001 loss.
+which a validated package cannot produce) and ``loss_fraction = 1 - supply_fraction``,
+under the one rounding rule of :func:`riskgraph.model.propagation.relative_supply` (clipped
+to [0, 1], values within ``1e-12`` of 0 or 1 snapped, docs/design.md §3.2).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
 from riskgraph.model.network import NATION, SupplyNetwork, split_node_id
-from riskgraph.model.propagation import baseline_supply, supply
+from riskgraph.model.propagation import DEFAULT_MAX_CELLS, baseline_supply, failure_supply, \
+    relative_supply, supply
 
 __all__ = [
     "nation_exposure",
@@ -33,41 +34,6 @@ __all__ = [
     "non_allied_nations",
     "DEFAULT_MAX_CELLS",
 ]
-
-#: Node-scenario cells per batched kernel call (2**23 float64 = 64 MiB per array).
-DEFAULT_MAX_CELLS = 2 ** 23
-_SNAP = 1e-12
-
-
-def _relative(a: np.ndarray, base: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(supply_fraction, loss_fraction) of supplies ``a`` against ``base`` (same shape)."""
-    frac = np.zeros(np.broadcast(a, base).shape)
-    np.divide(a, base, out=frac, where=np.broadcast_to(base > 0, frac.shape))
-    np.clip(frac, 0.0, 1.0, out=frac)
-    frac[frac > 1.0 - _SNAP] = 1.0
-    frac[frac < _SNAP] = 0.0
-    return frac, 1.0 - frac
-
-
-def _failure_supply(compiled, fail_sets: Sequence[np.ndarray], *, max_cells: int,
-                    rows: np.ndarray | None = None) -> Iterator[tuple[int, int, np.ndarray]]:
-    """Supply with each set of nodes failed, one kernel call per chunk of scenarios.
-
-    Yields ``(lo, hi, a)`` where column ``j`` of ``a`` is scenario ``lo + j`` (the nodes
-    ``fail_sets[lo + j]`` at capacity 0, all others at 1), restricted to ``rows``.
-    """
-    if max_cells < 1:
-        raise UsageError(f"max_cells must be a positive number of cells, got {max_cells!r}")
-    n = compiled.n
-    batch = max(1, int(max_cells) // max(n, 1))
-    for lo in range(0, len(fail_sets), batch):
-        hi = min(lo + batch, len(fail_sets))
-        capacity = np.ones((n, hi - lo))
-        for j, idx in enumerate(fail_sets[lo:hi]):
-            capacity[idx, j] = 0.0
-        a = supply(compiled, capacity)
-        yield lo, hi, (a if rows is None else a[rows])
-
 
 def _nation_indices(network: SupplyNetwork, nations: Iterable[str] | None) -> np.ndarray:
     """Compiled indices of the nations asked for (all, in compiled order, for None)."""
@@ -141,13 +107,13 @@ def nation_exposure(network: SupplyNetwork, *, nations: Iterable[str] | None = N
     base = baseline_supply(c)[caps]
     n_f, n_c = len(failing), len(caps)
     a = np.empty((n_c, n_f))
-    for lo, hi, chunk in _failure_supply(c, [np.array([x]) for x in failing],
+    for lo, hi, chunk in failure_supply(c, [np.array([x]) for x in failing],
                                          max_cells=max_cells, rows=caps):
         a[:, lo:hi] = chunk
     # long format: failing nation major, capability minor
     a = a.T.reshape(-1)
     base_long = np.tile(base, n_f)
-    frac, loss = _relative(a, base_long)
+    frac, loss = relative_supply(a, base_long)
     failing_ids = c.ids[failing]
     cap_ids = c.ids[caps]
     info = network.capabilities.reindex(cap_ids)
@@ -295,7 +261,7 @@ def alliance_survivability(network: SupplyNetwork, *, keep_partners: bool = Fals
     caps = c.capabilities
     both = supply(c, np.stack([np.ones(c.n), capacity], axis=1))[caps]
     base, a = both[:, 0], both[:, 1]
-    frac, loss = _relative(a, base)
+    frac, loss = relative_supply(a, base)
     cap_ids = c.ids[caps]
     info = network.capabilities.reindex(cap_ids)
     out = pd.DataFrame(

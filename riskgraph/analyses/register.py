@@ -130,7 +130,7 @@ def _loss_cells(c, idx: np.ndarray, *, max_cells: int
     base = supply(c)
     cap_pos = np.full(c.n, -1, dtype=np.int64)
     cap_pos[caps] = np.arange(len(caps))
-    parts = [(p, cap_pos[v], _old_loss(a, base[v]))
+    parts = [(p, cap_pos[v], relative_supply(a, base[v])[1])
              for p, v, a in single_failure_supply(c, idx, base=base, rows=caps,
                                                   max_cells=max_cells)]
     # a capability without baseline supply counts as wholly lost to every point (the
@@ -145,12 +145,6 @@ def _loss_cells(c, idx: np.ndarray, *, max_cells: int
     point, cap, loss = point[order], cap[order], loss[order]
     hit = loss != 0
     return point[hit], cap[hit], loss[hit]
-
-
-def _old_loss(a, b):
-    with np.errstate(divide="ignore", invalid="ignore"):
-        frac = np.where(b > 0, a / np.where(b > 0, b, 1.0), 0.0)
-    return 1.0 - np.clip(frac, 0.0, 1.0)
 
 
 def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
