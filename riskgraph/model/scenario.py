@@ -325,6 +325,42 @@ def _key_line(block: tuple[int, list[str]] | None, key: str) -> int | None:
     return start
 
 
+def _scenario_tables(text: str, source: str, report: ValidationReport) -> list:
+    """The ``[[scenario]]`` tables of a TOML text; syntax and shape problems go to
+    ``report`` (a syntax error raises at once: nothing else can be read)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        msg = str(exc)
+        where = re.search(r"at line (\d+), column (\d+)", msg)
+        line = int(where.group(1)) if where else None
+        if where is None and "end of document" in msg:
+            line = max(1, len(text.splitlines()))
+        report.add("error", "toml-syntax", source,
+                   f"TOML syntax error: {msg}; scenarios are [[scenario]] tables of "
+                   f"key = value lines", line=line)
+        _raise(report)
+
+    for key in data:
+        if key != "scenario":
+            report.add("error", "scenario-key", source,
+                       f"unknown top-level key {key!r}; a scenario file holds only "
+                       f"[[scenario]] tables", line=_key_line((1, text.splitlines()), key),
+                       column=key)
+    tables = data.get("scenario")
+    if tables is None:
+        report.add("error", "scenario-missing", source,
+                   "no [[scenario]] tables found; start each scenario with [[scenario]]",
+                   column="scenario")
+        tables = []
+    elif not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        report.add("error", "scenario-key", source,
+                   "'scenario' must be an array of tables: write [[scenario]] (double "
+                   "brackets) before each scenario", column="scenario")
+        tables = []
+    return tables
+
+
 def read_scenarios(path, network=None) -> list[Scenario]:
     """Read every ``[[scenario]]`` of a TOML file.
 
@@ -362,37 +398,7 @@ def read_scenarios(path, network=None) -> list[Scenario]:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read scenario file {source}: {exc}") from None
     report = ValidationReport(source)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        where = re.search(r"at line (\d+), column (\d+)", msg)
-        line = int(where.group(1)) if where else None
-        if where is None and "end of document" in msg:
-            line = max(1, len(text.splitlines()))
-        report.add("error", "toml-syntax", source,
-                   f"TOML syntax error: {msg}; scenarios are [[scenario]] tables of "
-                   f"key = value lines", line=line)
-        _raise(report)
-
-    for key in data:
-        if key != "scenario":
-            report.add("error", "scenario-key", source,
-                       f"unknown top-level key {key!r}; a scenario file holds only "
-                       f"[[scenario]] tables", line=_key_line((1, text.splitlines()), key),
-                       column=key)
-    tables = data.get("scenario")
-    if tables is None:
-        report.add("error", "scenario-missing", source,
-                   "no [[scenario]] tables found; start each scenario with [[scenario]]",
-                   column="scenario")
-        tables = []
-    elif not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        report.add("error", "scenario-key", source,
-                   "'scenario' must be an array of tables: write [[scenario]] (double "
-                   "brackets) before each scenario", column="scenario")
-        tables = []
-
+    tables = _scenario_tables(text, source, report)
     blocks = _block_lines(text)
     seen: dict[str, int] = {}
     scenarios = []
@@ -411,11 +417,7 @@ def read_scenarios(path, network=None) -> list[Scenario]:
                        line=_key_line(block, key), column=key,
                        value=None if value is None else str(value))
         if not problems:
-            scenarios.append(Scenario(name=name, fail=tuple(raw.get("fail", ())),
-                                      capacity=raw.get("capacity", {}),
-                                      days=raw.get("days", {}),
-                                      horizon_days=raw.get("horizon_days",
-                                                           DEFAULT_HORIZON_DAYS)))
+            scenarios.append(Scenario.from_dict(raw))
     _raise(report)
     return scenarios
 
