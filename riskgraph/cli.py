@@ -276,7 +276,7 @@ def _cmd_analyse(args) -> int:
 def _cmd_whatif(args) -> int:
     from riskgraph.io.export import write_outputs
     from riskgraph.model.scenario import read_scenarios, scenario_from_options
-    from riskgraph.analyses.whatif import compare_scenarios, run_scenarios
+    from riskgraph.analyses.whatif import run_scenarios
 
     adhoc = bool(args.fail or args.capacity or args.days is not None)
     if args.scenarios and adhoc:
@@ -301,13 +301,7 @@ def _cmd_whatif(args) -> int:
         scenarios = [scenario_from_options(net, args.fail, args.capacity, days=args.days,
                                            horizon_days=args.horizon_days, name=args.name)]
     result = run_scenarios(net, scenarios)
-    tables = {
-        "whatif_capabilities.csv": result.capabilities.reset_index(drop=True),
-        "whatif_nations.csv": result.nations.reset_index(drop=True),
-        "whatif_exposed.csv": result.exposed.reset_index(drop=True),
-    }
-    if args.compare:
-        tables["whatif_compare.csv"] = compare_scenarios(result).reset_index(drop=True)
+    tables = result.tables(compare=args.compare)
     params = {"scenarios": [s.to_dict() for s in scenarios], "ownership": net.ownership,
               "scenario_file": args.scenarios}
     out = write_outputs(args.out, tables, command="whatif", package=net.package,
