@@ -58,12 +58,15 @@ class Loaded:
 
     def __init__(self, ref: PackageRef):
         from riskgraph.analyses.structural import structural_analysis
+        from riskgraph.io.cache import ResultCache
         from riskgraph.io.summary import headline_figures
 
         self.ref = ref
         t0 = time.perf_counter()
         self.network = riskgraph.load_network(ref.path)
-        self.analysis = structural_analysis(self.network)
+        # the same cache and parameters as `riskgraph analyse`: a package analysed once,
+        # by either front end, opens at once (docs/architecture.md, "Caching")
+        self.analysis = structural_analysis(self.network, cache=ResultCache())
         self.headline = headline_figures(self.network, self.analysis)
         self._lock = threading.Lock()
         log.info("analysed %s (%s) in %.2f s", ref.name, ref.key[:12],
