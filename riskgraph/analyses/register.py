@@ -241,10 +241,13 @@ def _pairwise_tree(n: int):
 def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = None,
                   spof: pd.DataFrame | None = None, pairs: pd.DataFrame | None = None,
                   concentration_table: pd.DataFrame | None = None,
-                  centrality_table: pd.DataFrame | None = None) -> pd.DataFrame:
+                  centrality_table: pd.DataFrame | None = None,
+                  blast: pd.DataFrame | None = None) -> pd.DataFrame:
     """Rank every failure point by a weighted, explained score.
 
-    Precomputed analysis tables may be passed in to avoid recomputing them.
+    Precomputed analysis tables (``spof``, ``pairs``, ``concentration_table``,
+    ``centrality_table``, ``blast`` from :func:`~riskgraph.analyses.spof.blast_radius`)
+    may be passed in to avoid recomputing them.
 
     Returns
     -------
@@ -278,7 +281,8 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     fps = c.ids[c.failure_points]
     n_caps = max(len(c.capabilities), 1)
     fielding_nations = max(network.capabilities["nation_id"].nunique(), 1)
-    reg = blast_radius(network, spof)[["kind", "name", "capabilities_lost", "nations_lost",
+    blast = blast_radius(network, spof) if blast is None else blast
+    reg = blast[["kind", "name", "capabilities_lost", "nations_lost",
                                         "spof_count", "hidden_count"]].copy()
     reg.insert(2, "nation_id", nodes["nation_id"].reindex(fps).to_numpy())
     reg.insert(3, "alignment", nodes["alignment"].reindex(fps).to_numpy())

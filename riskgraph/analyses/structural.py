@@ -123,11 +123,12 @@ def _compute(network: SupplyNetwork, params: dict, weights: RegisterWeights
     conc = concentration(network)
     cent = centrality(network, k=params["betweenness_k"], seed=params["seed"],
                       sample_threshold=params["sample_threshold"])
+    blast = blast_radius(network, spof)
     register = risk_register(network, weights=weights, spof=spof, pairs=pairs,
-                             concentration_table=conc, centrality_table=cent)
+                             concentration_table=conc, centrality_table=cent, blast=blast)
     return StructuralAnalysis(
         spof=spof,
-        blast_radius=blast_radius(network, spof),
+        blast_radius=blast,
         critical_pairs=pairs,
         concentration=conc,
         nation_exposure=nation_exposure(network),

@@ -672,12 +672,15 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         got_v.append(v[sel])
         got_a.append(new_vals[sel])
 
+    touched = np.zeros(n, dtype=bool)  # nodes changed for at least one point
+    touched[keys % n] = True
     record(keys, vals)
     total = len(keys) + expand(keys)
     for lvl in range(n_levels):
         if not pending[lvl]:
             continue
-        cand = np.unique(np.concatenate(pending[lvl]))
+        cand = np.sort(np.concatenate(pending[lvl]))  # sort + adjacent test beats np.unique
+        cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
         pending[lvl] = []
         w = cand % n
         ng = c.group_ptr[w + 1] - c.group_ptr[w]
@@ -685,11 +688,14 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         msz = c.member_ptr[gidx + 1] - c.member_ptr[gidx]
         slots = ranges(c.member_ptr[gidx], msz)
         mem = c.member[slots].astype(np.int64)
-        query = np.repeat(np.repeat(cand - w, ng), msz) + mem
+        mvals = base[mem]
+        # look up only members changed for some point of the batch (most are not)
+        ask = np.flatnonzero(touched[mem])
+        query = np.repeat(np.repeat(cand - w, ng), msz)[ask] + mem[ask]
         at = np.searchsorted(keys, query)
         at[at == len(keys)] = 0
-        hit = keys[at] == query if len(keys) else np.zeros(len(query), dtype=bool)
-        mvals = np.where(hit, vals[at] if len(keys) else 0.0, base[mem])
+        hit = keys[at] == query
+        mvals[ask[hit]] = vals[at[hit]]
         # the same arithmetic as supply(): per-segment reduceat, then min(1, .), k-of-n
         mstart = np.r_[0, np.cumsum(msz)[:-1]].astype(np.int64)
         gsum = np.add.reduceat(mvals * c.weight[slots], mstart)
@@ -706,6 +712,7 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         if not len(new_keys):
             continue
         record(new_keys, new_vals)
+        touched[new_keys % n] = True
         merged = np.concatenate([keys, new_keys])
         order = np.argsort(merged, kind="stable")
         keys, vals = merged[order], np.concatenate([vals, new_vals])[order]
