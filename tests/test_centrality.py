@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from hypothesis import strategies as st
 
 from randpkg import write_random_package
 from riskgraph import load_network
-from riskgraph.analyses.centrality import centrality
+from riskgraph.analyses.centrality import _brandes, _igraph_brandes, centrality
 from riskgraph.errors import UsageError
 
 COLUMNS = ["kind", "name", "betweenness", "downstream_capabilities", "downstream_nations",
@@ -199,3 +200,33 @@ def test_matches_networkx_on_random_packages(seed, ownership):
         for v, value in expected.items():
             assert math.isclose(sampled.loc[v, "betweenness"], value, rel_tol=1e-9,
                                 abs_tol=1e-12)
+
+
+# ------------------------------------------------- python-igraph (the `fast` extra) or NumPy
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 2 ** 32 - 1), ownership=st.booleans())
+def test_igraph_and_numpy_sweeps_agree(seed, ownership):
+    pytest.importorskip("igraph")
+    rng = random.Random(seed)
+    with tempfile.TemporaryDirectory() as folder:
+        write_random_package(rng, folder)
+        net = load_network(folder, ownership=ownership)
+    c = net.compiled
+    sources = np.asarray(rng.sample(range(c.n), rng.randint(1, c.n)), dtype=np.int64)
+    fast = _igraph_brandes(c.topology, sources)
+    slow = _brandes(c.topology, c.level, c.n, sources, max_cells=rng.choice([1, 7, 10 ** 6]))
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("igraph_installed", [True, False])
+def test_sampled_betweenness_with_and_without_igraph(worked, monkeypatch, igraph_installed):
+    if igraph_installed:
+        pytest.importorskip("igraph")
+    else:
+        monkeypatch.setitem(sys.modules, "igraph", None)  # import igraph raises ImportError
+        assert _igraph_brandes(worked.compiled.topology, np.arange(3)) is None
+    cen = centrality(worked, k=5, seed=7)
+    assert cen["betweenness"].to_dict() == \
+        pytest.approx(nx.betweenness_centrality(worked.graph, k=5, seed=7), rel=1e-12)

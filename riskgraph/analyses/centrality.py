@@ -11,7 +11,12 @@ capability), level by level, vectorised over many sources at once:
   pass back; a batch of sources is a column block. Exact below ``sample_threshold`` nodes;
   above it ``k`` sources (default 256) are drawn with ``random.Random(seed)`` exactly as
   networkx draws them, so the result equals ``networkx.betweenness_centrality(G, k=k,
-  seed=seed)`` (up to float rounding) and is deterministic for a seed.
+  seed=seed)`` (up to float rounding) and is deterministic for a seed. The sampled sums
+  come from python-igraph's subset betweenness when it is installed (the ``fast``
+  extra: 0.04 s for 256 sources at 100k nodes against tens of seconds here), from the
+  NumPy sweep otherwise; both give the same values (``tests/test_centrality.py``). The
+  exact path always uses the NumPy sweep, so small networks give the same bytes whether
+  or not igraph is installed.
 * **downstream reach** — a DAG dynamic programme over bitsets (one bit per fielded
   platform, weighted by its number of fielders, or one per fielding nation), OR-ed
   backwards along the levels: exact, the same as counting capabilities among
@@ -83,6 +88,18 @@ def _brandes(edges: Topology, level: np.ndarray, n: int, sources: np.ndarray, *,
     return bc
 
 
+def _igraph_brandes(edges: Topology, sources: np.ndarray) -> np.ndarray | None:
+    """What :func:`_brandes` returns, by python-igraph (None when it is not installed)."""
+    try:
+        import igraph
+    except ImportError:
+        return None
+    graph = igraph.Graph(n=edges.n, edges=np.column_stack([edges.edge_src, edges.succ]),
+                         directed=True)
+    return np.asarray(graph.betweenness(sources=np.asarray(sources).tolist(),
+                                        directed=True), dtype=float)
+
+
 def _betweenness(network: SupplyNetwork, edges: Topology, *, k, seed, sample_threshold,
                  max_cells) -> tuple[np.ndarray, int | None]:
     c = network.compiled
@@ -96,7 +113,9 @@ def _betweenness(network: SupplyNetwork, edges: Topology, *, k, seed, sample_thr
     else:
         # the draw networkx makes: seed.sample(list(G.nodes()), k), G in compiled order
         sources = np.asarray(random.Random(seed).sample(range(n), k), dtype=np.int64)
-    bc = _brandes(edges, c.level, n, sources, max_cells=max_cells)
+    bc = None if k is None else _igraph_brandes(edges, sources)
+    if bc is None:
+        bc = _brandes(edges, c.level, n, sources, max_cells=max_cells)
     big_n = n - 1  # valid (s, t) targets per source when endpoints are excluded
     if big_n < 2:
         return bc, k
