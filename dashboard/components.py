@@ -9,12 +9,7 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import html
 
-__all__ = ["grid", "message", "options", "records", "stat_card", "column_defs",
-           "SELECT_LIMIT"]
-
-#: Options a searchable select renders at once (it still searches all of them).
-SELECT_LIMIT = 200
-
+__all__ = ["grid", "message", "options", "records", "stat_card", "column_defs"]
 
 def message(text, kind: str = "error", title: str | None = None):
     """An alert for a message to the user (``kind``: error, warning, info, success)."""

@@ -15,7 +15,6 @@ import plotly.graph_objects as go
 __all__ = [
     "ALIGNMENT_COLOURS",
     "KIND_COLOURS",
-    "MAP_CONFIG",
     "capability_heatmap",
     "choropleth",
     "empty_figure",
@@ -39,12 +38,6 @@ KIND_COLOURS = {"nation": OKABE_ITO["purple"], "supplier": OKABE_ITO["sky"],
                 "component": OKABE_ITO["orange"], "capability": OKABE_ITO["green"]}
 #: Sequential scale for losses: white (none) to dark red (all), monotone in lightness.
 LOSS_SCALE = "OrRd"
-#: Sequential scale for supply kept: white (none) to dark blue (all).
-SUPPLY_SCALE = "Blues"
-
-#: dcc.Graph config for geo figures: the world map comes from the app's own assets
-#: (``create_app`` sets ``topojsonURL``), never from a CDN.
-MAP_CONFIG = {"displaylogo": False}
 _FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12)
 
 

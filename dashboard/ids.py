@@ -9,6 +9,7 @@ CAPABILITY = "selected-capability"  # dcc.Store (session): capability picked las
 PACKAGE_BADGE = "package-badge"
 GLOBAL_MESSAGE = "global-message"
 NAV = "nav"
+NAV_LINK = "nav-"  # prefix of each page's link in the navigation, then the page module
 
 # ---------------------------------------------------------------- overview
 OV_MESSAGE = "ov-message"
@@ -17,8 +18,8 @@ OV_CAPABILITY = "ov-capability"
 OV_KIND = "ov-kind"
 OV_SPOF_GRID = "ov-spof-grid"
 OV_DAYS = "ov-days"
-OV_RUN = "ov-run-whatif"
 OV_ANSWER = "ov-answer"
+OV_ANSWER_ALERT = "ov-answer-alert"  # the answer itself, inside OV_ANSWER
 OV_TOP_RISKS = "ov-top-risks"
 OV_MAP = "ov-map"
 
@@ -32,6 +33,7 @@ NET_DIRECTION = "net-direction"
 NET_GRAPH = "net-graph"
 NET_NOTE = "net-note"
 NET_PANEL = "net-panel"
+NET_PANEL_BODY = "net-panel-body"  # the clicked node's details, inside NET_PANEL
 
 # ---------------------------------------------------------------- risk register & SPOFs
 REG_MESSAGE = "reg-message"
@@ -74,9 +76,12 @@ WI_B_MESSAGE = "wi-b-message"
 WI_SUMMARY = "wi-summary"
 WI_HEATMAP = "wi-heatmap"
 WI_HEATMAP_B = "wi-heatmap-b"
+WI_HEATMAP_B_COL = "wi-heatmap-b-col"  # hidden while there is no comparison
 WI_TIMELINE = "wi-timeline"
 WI_EXPOSED = "wi-exposed"
 WI_COMPARE = "wi-compare"
+WI_COMPARE_BOX = "wi-compare-box"  # hidden while there is no comparison
+WI_RESULT_ALERT = "wi-result-alert"  # the run's summary, inside WI_SUMMARY
 WI_DOWNLOAD_BUTTON = "wi-download-button"
 WI_DOWNLOAD = "wi-download"
 

@@ -20,8 +20,9 @@ THEME = {
 def _nav():
     links = []
     for page in dash.page_registry.values():
+        name = page["module"].rsplit(".", 1)[-1]
         links.append(dmc.NavLink(label=page["name"], href=page["relative_path"],
-                                 active="exact", id=f"nav-{page['module'].rsplit('.', 1)[-1]}"))
+                                 active="exact", id=ids.NAV_LINK + name))
     return html.Nav(links, id=ids.NAV, className="rg-nav", **{"aria-label": "pages"})
 
 

@@ -164,7 +164,7 @@ def show_node(tapped, elements, key):
         html.Ul([html.Li(t) for t in cap_items[:15]] +
                 ([html.Li(f"… and {len(cap_items) - 15} more")] if len(cap_items) > 15 else []),
                 style={"paddingLeft": "1.1rem", "margin": 0, "fontSize": "0.85rem"}),
-    ], gap=4, id="net-panel-body")
+    ], gap=4, id=ids.NET_PANEL_BODY)
     return panel, stylesheet, None
 
 

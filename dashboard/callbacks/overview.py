@@ -98,7 +98,7 @@ def answer_whatif(selected, days, capability, key):
             dcc.Link("Open this scenario on the What-if page →",
                      href=whatif_link(point, days, capability), className="rg-link"),
         ],
-        title="What-if answer", color="blue", mt="sm", id="ov-answer-alert",
+        title="What-if answer", color="blue", mt="sm", id=ids.OV_ANSWER_ALERT,
     )
 
 

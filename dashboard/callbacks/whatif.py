@@ -185,7 +185,7 @@ def _summary(entry, h: dict, spec: dict, focus: str | None):
             lines.append(dmc.Text([html.B(label), f": down from day "
                                    f"{f['time_to_impact_days']:.0f}, "
                                    f"{f['days_lost']:.0f} days lost."]))
-    return dmc.Alert(lines, color="blue", title="Result", id="wi-result-alert")
+    return dmc.Alert(lines, color="blue", title="Result", id=ids.WI_RESULT_ALERT)
 
 
 def _compare_grid(entry, result, names):
@@ -358,12 +358,12 @@ def register(app) -> None:
         Output(ids.WI_SUMMARY, "children"),
         Output(ids.WI_HEATMAP, "figure"),
         Output(ids.WI_HEATMAP_B, "figure"),
-        Output("wi-heatmap-b-col", "style"),
+        Output(ids.WI_HEATMAP_B_COL, "style"),
         Output(ids.WI_TIMELINE, "figure"),
         Output(ids.WI_EXPOSED, "rowData"),
         Output(ids.WI_COMPARE, "columnDefs"),
         Output(ids.WI_COMPARE, "rowData"),
-        Output("wi-compare-box", "style"),
+        Output(ids.WI_COMPARE_BOX, "style"),
         Output(ids.WI_B_MESSAGE, "children"),
         Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
         Input(ids.WI_RUN, "n_clicks"),

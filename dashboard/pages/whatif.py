@@ -117,7 +117,7 @@ def layout(fail=None, days=None, focus=None, **_query):
                                       config={"displaylogo": False}), span="auto"),
                 dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP_B, figure=empty_figure(""),
                                       config={"displaylogo": False}),
-                            span=6, id="wi-heatmap-b-col", style={"display": "none"}),
+                            span=6, id=ids.WI_HEATMAP_B_COL, style={"display": "none"}),
             ], gutter="sm"),
         ),
         section("When capabilities go down and recover",
@@ -132,5 +132,5 @@ def layout(fail=None, days=None, focus=None, **_query):
                          description="Scenario A (the one above) against the comparison B: "
                                      "keep a run with 'Keep as comparison (B)' or pick a "
                                      "scenario from the file."),
-                 id="wi-compare-box", style={"display": "none"}),
+                 id=ids.WI_COMPARE_BOX, style={"display": "none"}),
     ])
