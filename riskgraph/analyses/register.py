@@ -166,13 +166,19 @@ def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: i
     leaf = np.searchsorted(starts, col, side="right") - 1
     rel = col - starts[leaf]
     size = lengths[leaf]
-    big = size >= 8
     # chain slot: 0-7 the interleaved accumulators, 8 a short block, 9 a block's tail
-    slot = np.where(~big, 8, np.where(rel < size - size % 8, rel % 8, 9))
-    order = np.lexsort((col, slot, leaf, row))
-    row, leaf, slot, val = row[order], leaf[order], slot[order], val[order]
+    slot = np.where(size < 8, 8, np.where(rel < size - size % 8, rel % 8, 9))
+    # order (row, leaf, slot, col): entries come sorted by (row, col), so a stable sort on
+    # (row, leaf, slot) only reorders slots inside a leaf
+    flat = row * n_cols + col
+    first_order = (np.arange(len(flat)) if (np.diff(flat) > 0).all()
+                   else np.argsort(flat, kind="stable"))
     inst_key = row * len(starts) + leaf
-    inst, inst_of = np.unique(inst_key, return_inverse=True)
+    order = first_order[np.argsort((inst_key * 10 + slot)[first_order], kind="stable")]
+    inst_key, slot, val = inst_key[order], slot[order], val[order]
+    new_inst = np.r_[True, inst_key[1:] != inst_key[:-1]]
+    inst_of = np.cumsum(new_inst) - 1
+    inst = inst_key[new_inst]
     acc = np.zeros((len(inst), 10))
     _sequential_add(acc.reshape(-1), inst_of * 10 + slot, val, skip=9)
     r = acc
@@ -182,16 +188,19 @@ def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: i
     value = np.where(lengths[inst_leaf] >= 8, tree, acc[:, 8])
     tail = slot == 9
     _sequential_add(value, inst_of[tail], val[tail])
-    # fold the leaves up the halving tree: a + b is commutative, so siblings in any order
+    # fold the leaves up the halving tree. Nodes are numbered in pre-order, so replacing
+    # the deepest nodes by their parents keeps each row's nodes sorted and brings the two
+    # siblings together; a + b is commutative, so their sum is exact in either order
     key_row, node = inst // len(starts), leaf_node[inst_leaf]
     for d in range(int(depth.max()), 0, -1):
         at = depth[node] == d
         if not at.any():
             continue
-        up = np.where(at, parent[node], node)
-        keys, inv = np.unique(key_row * len(parent) + up, return_inverse=True)
-        value = np.bincount(inv, weights=value, minlength=len(keys))  # <= 2 terms each
-        key_row, node = keys // len(parent), keys % len(parent)
+        node = np.where(at, parent[node], node)
+        key = key_row * len(parent) + node
+        start = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        value = np.add.reduceat(value, start)  # one or two terms each
+        key_row, node = key_row[start], node[start]
     out[key_row] = value
     return out
 
