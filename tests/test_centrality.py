@@ -1,4 +1,4 @@
-"""Tests for riskgraph.analyses.centrality (DESIGN §4.5).
+"""Tests for riskgraph.analyses.centrality (docs/design.md §4.5).
 
 The vectorised level-by-level measures are checked against networkx on ``network.graph``:
 betweenness against ``networkx.betweenness_centrality`` (exact, and sampled with the same

@@ -1,4 +1,5 @@
-"""Exact SPOFs and critical pairs (DESIGN §4.1–4.2), against brute force."""
+"""Exact SPOFs and critical pairs (docs/design.md §4.1–4.2), against brute force and
+against the per-failure-point propagation that the level-by-level recursion replaced."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Centrality of every node of the dependency graph (DESIGN §4.5).
+"""Centrality of every node of the dependency graph (docs/design.md §4.5).
 
 All measures run over the edges of the compiled network (the same edges as
 ``network.graph``: nation → supplier, supplier → component, child → parent, platform →
@@ -148,7 +148,7 @@ def _downstream(network: SupplyNetwork, edges: Topology, *, max_cells: int
 
 def centrality(network: SupplyNetwork, *, k: int | None = None, seed: int = 0,
                sample_threshold: int = 5000, max_cells: int = _MAX_CELLS) -> pd.DataFrame:
-    """Betweenness, downstream reach, tier and degree of every node (DESIGN §4.5).
+    """Betweenness, downstream reach, tier and degree of every node (docs/design.md §4.5).
 
     Parameters
     ----------
