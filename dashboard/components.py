@@ -9,7 +9,13 @@ import dash_mantine_components as dmc
 import pandas as pd
 from dash import html
 
-__all__ = ["grid", "message", "options", "records", "stat_card", "column_defs"]
+__all__ = ["grid", "message", "options", "records", "stat_card", "column_defs",
+           "OPTION_LIMIT"]
+
+#: Most options sent to a picker at once: longer lists (100,000 suppliers and components)
+#: are searched on the server as the user types, so the browser never receives them all.
+OPTION_LIMIT = 300
+
 
 def message(text, kind: str = "error", title: str | None = None):
     """An alert for a message to the user (``kind``: error, warning, info, success)."""

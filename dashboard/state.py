@@ -92,6 +92,18 @@ class Loaded:
                           lambda: failure_point_options(self.network))
 
     @property
+    def node_options(self):
+        from riskgraph.views import node_options
+        return self._once("_node_options", lambda: node_options(self.network))
+
+    @property
+    def register_text(self):
+        """The risk register's searchable text (built once: the slow part of a search)."""
+        from riskgraph.views import table_text
+        return self._once("_register_text",
+                          lambda: table_text(self.analysis.risk_register))
+
+    @property
     def supplier_sites(self):
         from riskgraph.views import supplier_sites
         return self._once("_supplier_sites", lambda: supplier_sites(self.network, self.analysis))

@@ -220,10 +220,32 @@ def test_fill_register(ws):
     assert value == POL_F35 and msg is None
 
 
-def test_search_register_patches_the_quick_filter(ws):
-    patch = register.search_register("AMPAC")
-    assert "AMPAC" in json.dumps(patch.to_plotly_json())
-    assert '""' in json.dumps(register.search_register(None).to_plotly_json())
+def test_search_register_filters_on_the_server(ws, monkeypatch):
+    rows, note = register.search_register("ampac sole", None)
+    assert rows and note is None
+    assert all("AMPAC" in json.dumps(r) for r in rows)
+    everything, note = register.search_register(None, None)
+    assert len(everything) == len(ws.get(None).analysis.risk_register) and note is None
+    monkeypatch.setattr(register, "MAX_ROWS", 3)
+    rows, note = register.search_register("", None)
+    assert len(rows) == 3 and is_message(note, "first 3 of")
+    assert is_message(register.search_register("x", "no-such-package")[-1])
+
+
+def test_long_pickers_are_searched_on_the_server(ws, monkeypatch):
+    from riskgraph_dashboard.callbacks import common
+
+    monkeypatch.setattr(common, "OPTION_LIMIT", 5)
+    focus = network.fill_filters(None, None, POL_F35)[2]
+    assert len(focus) == 5
+    found = network.search_focus("china nation", None, None)
+    assert found and all("China" in o["label"] for o in found)
+    kept = network.search_focus("china", "supplier:AMPAC", None)
+    assert len(kept) <= 5 and kept[0]["value"] == "supplier:AMPAC"
+    points = whatif.search_points("ampac", None, None)
+    assert [o["value"] for o in points] == ["supplier:AMPAC"]
+    assert whatif.fill_whatif(None)[2] == whatif.search_points(None, None, None)
+    assert network.search_focus("x", None, "no-such-package") is no_update
 
 
 def test_capability_tables(ws):

@@ -16,11 +16,13 @@ from urllib.parse import urlencode
 from dash import no_update
 
 from riskgraph.errors import RiskgraphError
+from riskgraph.views import search_options
 
-from ..components import message
+from ..components import OPTION_LIMIT, message, options
 from ..state import InputError, Loaded, workspace
 
-__all__ = ["check_choice", "check_id", "check_number", "loaded", "user_errors", "whatif_link"]
+__all__ = ["check_choice", "check_id", "check_number", "loaded", "picker_options",
+           "user_errors", "whatif_link"]
 
 
 def loaded(key) -> Loaded:
@@ -88,6 +90,18 @@ def check_id(entry: Loaded, value, name: str, kinds=("nation", "supplier", "comp
     if value not in entry.network.nodes.index:
         raise InputError(f"{name}: {value!r} is not in package {entry.ref.name}")
     return value
+
+
+def picker_options(table, text=None, value=None) -> list[dict]:
+    """Options of a searchable picker: all of a short list; of a long one, the first
+    :data:`~..components.OPTION_LIMIT` rows matching ``text``, and the chosen ``value`` so
+    the picker still shows it."""
+    if len(table) <= OPTION_LIMIT:
+        return options(table)
+    rows = search_options(table, text, limit=OPTION_LIMIT).index
+    if isinstance(value, str) and value in table.index and value not in rows:
+        rows = [value, *rows[:OPTION_LIMIT - 1]]
+    return options(table.loc[rows])
 
 
 def whatif_link(fail: str, days: float, focus: str | None = None) -> str:

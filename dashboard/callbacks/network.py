@@ -11,9 +11,9 @@ from .. import ids
 from ..components import records
 from ..pages.network import MAX_NODES, base_stylesheet
 from ..state import InputError
-from .common import check_choice, check_id, check_number, loaded, user_errors
+from .common import check_choice, check_id, check_number, loaded, picker_options, user_errors
 
-__all__ = ["fill_filters", "draw_graph", "show_node", "register"]
+__all__ = ["fill_filters", "search_focus", "draw_graph", "show_node", "register"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
 _DIM, _UP, _DOWN = "#BBBBBB", "#0072B2", "#D55E00"
@@ -30,14 +30,19 @@ def fill_filters(key, _page, remembered):
                    for n, name in zip(nations["nation_id"], nations["nation_name"])]
     platform_opts = [{"value": pl, "label": f"{name} ({pl})"}
                      for pl, name in zip(platforms["platform_id"], platforms["platform_name"])]
-    fps = p.failure_point_options
-    focus_opts = [{"value": i, "label": lab} for i, lab in zip(fps.index, fps["label"])]
-    focus_opts += [{"value": i, "label": f"Capability: {lab}"}
-                   for i, lab in zip(caps.index, caps["label"])]
+    focus_opts = picker_options(p.node_options)
     start = remembered if isinstance(remembered, str) and remembered in caps.index \
         else caps.index[0]
     return (nation_opts, platform_opts, focus_opts, caps.at[start, "nation_id"],
             caps.at[start, "platform_id"], None)
+
+
+def search_focus(text, value, key):
+    """The focus picker's options matching what the user typed (long lists only)."""
+    try:
+        return picker_options(loaded(key).node_options, text, value)
+    except InputError:
+        return no_update
 
 
 def _element_data(sub) -> list[dict]:
@@ -180,6 +185,13 @@ def register(app) -> None:
         Input(ids.NET_PAGE, "id"),
         State(ids.CAPABILITY, "data"),
     )(fill_filters)
+    app.callback(
+        Output(ids.NET_FOCUS, "data", allow_duplicate=True),
+        Input(ids.NET_FOCUS, "searchValue"),
+        State(ids.NET_FOCUS, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(search_focus)
     app.callback(
         Output(ids.NET_GRAPH, "elements"),
         Output(ids.NET_GRAPH, "stylesheet"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, Patch, State, dcc, no_update
+from dash import Input, Output, State, dcc, no_update
 
-from riskgraph.views import capability_pairs, capability_spofs
+from riskgraph.views import capability_pairs, capability_spofs, search_table
 
 from .. import ids
-from ..components import options, records
+from ..components import message, options, records
 from ..export import zip_outputs
 from .common import check_choice, check_id, loaded, user_errors
 
@@ -15,23 +15,39 @@ __all__ = ["fill_register", "search_register", "capability_tables", "download_ta
            "register"]
 
 
+#: Most register rows sent to the grid: a 100,000-row register is searched on the server.
+MAX_ROWS = 1000
+
+
+def _register_rows(p, text=None) -> tuple[list[dict], object]:
+    """The register rows matching ``text`` (first MAX_ROWS), and a note when cut."""
+    reg = p.analysis.risk_register
+    rows = search_table(reg, text, limit=MAX_ROWS,
+                        haystack=p.register_text if text else None)
+    note = None
+    if len(rows) == MAX_ROWS and len(reg) > MAX_ROWS:
+        note = message(f"Showing the first {MAX_ROWS:,} of {len(reg):,} rows, highest risk "
+                       "first: search to find the others, or download the whole table.",
+                       kind="info")
+    return records(rows, index="failure_point"), note
+
+
 @user_errors(6)
 def fill_register(key, _page, remembered):
     p = loaded(key)
-    reg = p.analysis.risk_register
     tables = list(p.analysis.tables())
     caps = p.capability_options
     value = remembered if isinstance(remembered, str) and remembered in caps.index else None
-    return (records(reg, index="failure_point"),
-            [{"value": t, "label": t} for t in tables], "risk_register.csv",
-            options(caps), value, None)
+    rows, note = _register_rows(p)
+    return (rows, [{"value": t, "label": t} for t in tables], "risk_register.csv",
+            options(caps), value, note)
 
 
-def search_register(text):
-    """Quick filter of the register grid (every column)."""
-    patch = Patch()
-    patch["quickFilterText"] = text if isinstance(text, str) else ""
-    return patch
+@user_errors(2)
+def search_register(text, key):
+    """The register rows with every word of ``text`` in some column (on the server, so
+    the browser never holds a 100,000-row register)."""
+    return _register_rows(loaded(key), text)
 
 
 @user_errors(4)
@@ -73,8 +89,10 @@ def register(app) -> None:
         State(ids.CAPABILITY, "data"),
     )(fill_register)
     app.callback(
-        Output(ids.REG_GRID, "dashGridOptions"),
+        Output(ids.REG_GRID, "rowData", allow_duplicate=True),
+        Output(ids.REG_MESSAGE, "children", allow_duplicate=True),
         Input(ids.REG_SEARCH, "value"),
+        State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(search_register)
     app.callback(

@@ -19,9 +19,10 @@ from .. import figures, ids
 from ..components import column_defs, records
 from ..export import zip_outputs
 from ..state import InputError
-from .common import check_choice, check_id, check_number, loaded, user_errors
+from .common import (check_choice, check_id, check_number, loaded, picker_options,
+                     user_errors)
 
-__all__ = ["fill_whatif", "edit_scenario", "run_whatif",
+__all__ = ["fill_whatif", "search_points", "edit_scenario", "run_whatif",
            "download_whatif", "rows_to_spec", "spec_to_scenario", "register"]
 
 MAX_POINTS = 500
@@ -110,6 +111,14 @@ def _file_scenarios(entry):
 # --------------------------------------------------------------------------- callbacks
 
 
+def search_points(text, value, key):
+    """The failure-point picker's options matching what the user typed (long lists)."""
+    try:
+        return picker_options(loaded(key).failure_point_options, text, value)
+    except InputError:
+        return no_update
+
+
 @user_errors(4)
 def fill_whatif(key, _page=None):
     """Scenario lists (the package's scenarios.toml) and the failure-point list."""
@@ -117,7 +126,7 @@ def fill_whatif(key, _page=None):
     scenarios, problems = _file_scenarios(p)
     names = [{"value": n, "label": n} for n in scenarios]
     fps = p.failure_point_options
-    points = [{"value": i, "label": lab} for i, lab in zip(fps.index, fps["label"])]
+    points = picker_options(fps)
     note = None
     if problems is not None:
         from ..components import message
@@ -335,6 +344,13 @@ def register(app) -> None:
         Input(ids.PACKAGE, "data"),
         Input(ids.WI_PAGE, "id"),
     )(fill_whatif)
+    app.callback(
+        Output(ids.WI_POINT, "data", allow_duplicate=True),
+        Input(ids.WI_POINT, "searchValue"),
+        State(ids.WI_POINT, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(search_points)
     app.callback(
         Output(ids.WI_ROWS, "rowData"),
         Output(ids.WI_NAME, "value"),

@@ -9,7 +9,8 @@ computed here or in the analysis modules (and is the same number the CLI writes)
 One module per concept:
 
 * :mod:`.lookup` — id checks and name look-ups the others share;
-* :mod:`.options` — picker options (capabilities, failure points);
+* :mod:`.options` — picker options (capabilities, failure points, any node);
+* :mod:`.search` — searching long lists on the server;
 * :mod:`.capability` — one capability's single points of failure and critical pairs;
 * :mod:`.sites` — supplier sites for a map;
 * :mod:`.subgraph` — a bounded, focused part of the graph;
@@ -27,7 +28,8 @@ from .detail import node_detail, node_inputs
 from .heatmap import Heatmap, capability_matrix, exposure_heatmap
 from .lookup import capability_index, nation_names, node_index
 from .nations import nation_dependence, survivability_summary
-from .options import KIND_LABELS, capability_options, failure_point_options
+from .options import KIND_LABELS, capability_options, failure_point_options, node_options
+from .search import search_options, search_table, search_words, table_text
 from .sites import supplier_sites
 from .subgraph import DIRECTIONS, Subgraph, edges_among, focus_subgraph
 from .whatif import down_intervals, scenario_rows, whatif_headline, whatif_matrix
@@ -52,9 +54,14 @@ __all__ = [
     "node_detail",
     "node_index",
     "node_inputs",
+    "node_options",
     "scenario_rows",
+    "search_options",
+    "search_table",
+    "search_words",
     "supplier_sites",
     "survivability_summary",
+    "table_text",
     "whatif_headline",
     "whatif_matrix",
 ]

@@ -9,7 +9,7 @@ from riskgraph.model.network import NODE_KINDS, SupplyNetwork
 
 from .lookup import nation_names
 
-__all__ = ["KIND_LABELS", "capability_options", "failure_point_options"]
+__all__ = ["KIND_LABELS", "capability_options", "failure_point_options", "node_options"]
 
 #: Display name of each node kind.
 KIND_LABELS = {"nation": "Nation", "supplier": "Supplier", "component": "Component",
@@ -76,4 +76,28 @@ def failure_point_options(network: SupplyNetwork) -> pd.DataFrame:
         " (" + extra + ")"
     out["_order"] = out["kind"].map({k: i for i, k in enumerate(NODE_KINDS)})
     out = out.sort_values(["_order", "name", "id"], kind="stable").drop(columns="_order")
+    return out
+
+
+def node_options(network: SupplyNetwork) -> pd.DataFrame:
+    """Every node a view can focus on: the failure points, then the capabilities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``node`` (typed id): ``kind`` and ``label`` (a capability's is
+        ``"Capability: "`` and its :func:`capability_options` label).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> node_options(load_network("tests/fixtures/worked"))["label"].tolist()[-1]
+    'Capability: United States — Platform 2 (USA/P2)'
+    """
+    fps = failure_point_options(network)[["kind", "label"]]
+    caps = capability_options(network)
+    caps = pd.DataFrame({"kind": "capability", "label": "Capability: " + caps["label"]},
+                        index=caps.index)
+    out = pd.concat([fps, caps])
+    out.index.name = "node"
     return out
