@@ -269,6 +269,11 @@ def _cmd_analyse(args) -> int:
     out = write_outputs(args.out, result.tables(), command="analyse", package=net.package,
                         parameters=result.parameters, seed=args.seed)
     print(summary_text(net, result, top=args.top))
+    cut = result.parameters["critical_pairs"]
+    if cut["dropped"]:
+        print(f"\ncritical_pairs.csv holds {cut['written']:,} of {cut['found']:,} critical "
+              f"pairs: --max-pairs {args.max_pairs} cut {cut['dropped']:,} from "
+              f"{cut['capabilities_cut']:,} capabilities (see manifest.json)")
     print(f"\nwrote {len(result.tables())} tables and manifest.json to {out}")
     return EXIT_OK
 

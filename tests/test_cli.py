@@ -206,4 +206,7 @@ def test_analyse_max_pairs_caps_the_pairs_table(tmp_path):
     assert run("analyse", WORKED, "--out", tmp_path / "o", "--max-pairs", "1").returncode == 0
     pairs = pd.read_csv(tmp_path / "o" / "critical_pairs.csv")
     assert pairs.groupby(["nation_id", "platform_id"]).size().tolist() == [1, 1]
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["parameters"]["critical_pairs"] == {
+        "found": 6, "written": 2, "dropped": 4, "capabilities_cut": 2}
     assert run("analyse", WORKED, "--out", tmp_path / "p", "--max-pairs", "-1").returncode == 2

@@ -126,6 +126,13 @@ def _compute(network: SupplyNetwork, params: dict, weights: RegisterWeights
     blast = blast_radius(network, spof)
     register = risk_register(network, weights=weights, spof=spof, pairs=pairs,
                              concentration_table=conc, centrality_table=cent, blast=blast)
+    # the search is complete; only the table may be cut, and the manifest says by how much
+    dropped = pairs.attrs.get("pairs_dropped_by_capability", {})
+    params = {**params, "critical_pairs": {
+        "found": int(pairs.attrs.get("pairs_found", len(pairs))),
+        "written": int(len(pairs)),
+        "dropped": int(pairs.attrs.get("pairs_dropped", 0)),
+        "capabilities_cut": len(dropped)}}
     return StructuralAnalysis(
         spof=spof,
         blast_radius=blast,
