@@ -14,8 +14,10 @@ own (``share_total``, the raw sum, below 1 a baseline shortfall). Then
   ``non_member_owner_share`` the same by *owner* nation (the site where no owner is given).
 
 Deep concentration (``deep=True``) looks through every tier with the supply rule of DESIGN
-§3.2 — the same batched propagation as :func:`riskgraph.analyses.exposure.nation_exposure`, but read
-at every component rather than at capabilities: ``deep_top_nation_id`` is the nation whose
+§3.2 — the same batched propagation as :func:`riskgraph.analyses.exposure.nation_exposure`
+(:func:`riskgraph.model.propagation.failure_supply`, ratios by
+:func:`~riskgraph.model.propagation.relative_supply`), but read at every component rather
+than at capabilities: ``deep_top_nation_id`` is the nation whose
 failure alone cuts the component's supply most, ``deep_top_nation_loss_fraction`` that loss
 relative to the baseline, and ``deep_non_member_loss_fraction`` the loss when every
 non-member nation fails together. A system made in-house has no direct sourcing but still a
