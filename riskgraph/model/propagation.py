@@ -647,22 +647,30 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
     vals = np.zeros(len(keys))
     n_levels = len(c.level_ptr) - 1
     pending: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
+    zeroed: list[list[np.ndarray]] = [[] for _ in range(n_levels)]  # known 0, no gather
+    kill = _sole_member_edges(c)
     got_b, got_v, got_a = [], [], []
     total = 0
 
-    def expand(new_keys):
+    def expand(new_keys, new_vals):
         u = new_keys % n
         deg = t.succ_ptr[u + 1] - t.succ_ptr[u]
-        w = t.succ[ranges(t.succ_ptr[u], deg)]
+        edge = ranges(t.succ_ptr[u], deg)
+        w = t.succ[edge]
         cand = np.repeat(new_keys - u, deg) + w
         if not len(cand):
             return 0
+        # a node with a group whose only member dropped to 0 is 0 itself (0 * weight,
+        # min with the other groups, all >= 0): the supply() arithmetic gives exactly 0.0
+        zero = np.repeat(new_vals == 0, deg) & kill[edge]
         lw = c.level[w]
         order = np.argsort(lw, kind="stable")
-        cand, lw = cand[order], lw[order]
+        cand, lw, zero = cand[order], lw[order], zero[order]
         cuts = np.flatnonzero(np.diff(lw)) + 1
         for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lw)].tolist()):
             pending[int(lw[lo])].append(cand[lo:hi])
+            if zero[lo:hi].any():
+                zeroed[int(lw[lo])].append(cand[lo:hi][zero[lo:hi]])
         return len(cand)
 
     def record(new_keys, new_vals):
@@ -675,38 +683,19 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
     touched = np.zeros(n, dtype=bool)  # nodes changed for at least one point
     touched[keys % n] = True
     record(keys, vals)
-    total = len(keys) + expand(keys)
+    total = len(keys) + expand(keys, vals)
     for lvl in range(n_levels):
         if not pending[lvl]:
             continue
-        cand = np.sort(np.concatenate(pending[lvl]))  # sort + adjacent test beats np.unique
-        cand = cand[np.r_[True, cand[1:] != cand[:-1]]]
+        cand = _sorted_unique(np.concatenate(pending[lvl]))
         pending[lvl] = []
+        a = np.zeros(len(cand))
+        todo = np.ones(len(cand), dtype=bool)
+        if zeroed[lvl]:
+            todo[np.searchsorted(cand, _sorted_unique(np.concatenate(zeroed[lvl])))] = False
+            zeroed[lvl] = []
+        a[todo] = _evaluate(c, base, cand[todo], keys, vals, touched)
         w = cand % n
-        ng = c.group_ptr[w + 1] - c.group_ptr[w]
-        gidx = ranges(c.group_ptr[w], ng)
-        msz = c.member_ptr[gidx + 1] - c.member_ptr[gidx]
-        slots = ranges(c.member_ptr[gidx], msz)
-        mem = c.member[slots].astype(np.int64)
-        mvals = base[mem]
-        # look up only members changed for some point of the batch (most are not)
-        ask = np.flatnonzero(touched[mem])
-        query = np.repeat(np.repeat(cand - w, ng), msz)[ask] + mem[ask]
-        at = np.searchsorted(keys, query)
-        at[at == len(keys)] = 0
-        hit = keys[at] == query
-        mvals[ask[hit]] = vals[at[hit]]
-        # the same arithmetic as supply(): per-segment reduceat, then min(1, .), k-of-n
-        mstart = np.r_[0, np.cumsum(msz)[:-1]].astype(np.int64)
-        gsum = np.add.reduceat(mvals * c.weight[slots], mstart)
-        np.minimum(gsum, 1.0, out=gsum)
-        k = c.group_k[gidx]
-        multi = k > 1
-        if multi.any():
-            count = np.add.reduceat((mvals > 0).astype(np.int32), mstart)
-            gsum[(count < k) & multi] = 0.0
-        gstart = np.r_[0, np.cumsum(ng)[:-1]].astype(np.int64)
-        a = np.minimum.reduceat(gsum, gstart)
         changed = a != base[w]
         new_keys, new_vals = cand[changed], a[changed]
         if not len(new_keys):
@@ -716,10 +705,69 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         merged = np.concatenate([keys, new_keys])
         order = np.argsort(merged, kind="stable")
         keys, vals = merged[order], np.concatenate([vals, new_vals])[order]
-        total += len(new_keys) + expand(new_keys)
+        total += len(new_keys) + expand(new_keys, new_vals)
         if limit is not None and total > limit:
             return None
     bb, vv, aa = (np.concatenate(x) if x else np.zeros(0, dt)
                   for x, dt in ((got_b, np.int64), (got_v, np.int64), (got_a, np.float64)))
     order = np.lexsort((vv, bb))
     return total, (bb[order], vv[order], aa[order])
+
+
+def _sorted_unique(x: np.ndarray) -> np.ndarray:
+    """``np.unique`` of int keys by sort and adjacent test (faster than its hash path)."""
+    x = np.sort(x)
+    return x[np.r_[True, x[1:] != x[:-1]]]
+
+
+_SOLE_EDGES: "weakref.WeakKeyDictionary[CompiledNetwork, np.ndarray]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _sole_member_edges(c: CompiledNetwork) -> np.ndarray:
+    """Per topology successor edge ``u -> w``: is ``u`` the only member of a group of
+    ``w``? (Cached per compiled network.)"""
+    hit = _SOLE_EDGES.get(c)
+    if hit is None:
+        t = c.topology
+        single = np.flatnonzero(np.diff(c.member_ptr) == 1)
+        n = max(c.n, 1)
+        sole = np.unique(c.member[c.member_ptr[single]].astype(np.int64) * n
+                         + c.group_node[single].astype(np.int64))
+        edge = t.edge_src * n + t.succ
+        hit = _SOLE_EDGES[c] = np.isin(edge, sole)
+    return hit
+
+
+def _evaluate(c: CompiledNetwork, base: np.ndarray, cand: np.ndarray, keys: np.ndarray,
+              vals: np.ndarray, touched: np.ndarray) -> np.ndarray:
+    """Supply of the cells ``cand`` (keys ``point * n + node``), members read from the
+    changed cells ``keys``/``vals`` or else the baseline."""
+    n = c.n
+    if not len(cand):
+        return np.zeros(0)
+    w = cand % n
+    ng = c.group_ptr[w + 1] - c.group_ptr[w]
+    gidx = ranges(c.group_ptr[w], ng)
+    msz = c.member_ptr[gidx + 1] - c.member_ptr[gidx]
+    slots = ranges(c.member_ptr[gidx], msz)
+    mem = c.member[slots].astype(np.int64)
+    mvals = base[mem]
+    # look up only members changed for some point of the batch (most are not)
+    ask = np.flatnonzero(touched[mem])
+    query = np.repeat(np.repeat(cand - w, ng), msz)[ask] + mem[ask]
+    at = np.searchsorted(keys, query)
+    at[at == len(keys)] = 0
+    hit = keys[at] == query
+    mvals[ask[hit]] = vals[at[hit]]
+    # the same arithmetic as supply(): per-segment reduceat, then min(1, .), k-of-n
+    mstart = np.r_[0, np.cumsum(msz)[:-1]].astype(np.int64)
+    gsum = np.add.reduceat(mvals * c.weight[slots], mstart)
+    np.minimum(gsum, 1.0, out=gsum)
+    k = c.group_k[gidx]
+    multi = k > 1
+    if multi.any():
+        count = np.add.reduceat((mvals > 0).astype(np.int32), mstart)
+        gsum[(count < k) & multi] = 0.0
+    gstart = np.r_[0, np.cumsum(ng)[:-1]].astype(np.int64)
+    return np.minimum.reduceat(gsum, gstart)
