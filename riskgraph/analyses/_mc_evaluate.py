@@ -104,7 +104,7 @@ class _FailTrials:
 
 def _run_batch(b: Batch, failed, state, down, reduce, fail_trials, dd, du) -> None:
     """Evaluate one batch's blocks side by side and store their pair estimates."""
-    fb, bb = failed[b.failed_rows], state[b.base_rows]
+    full = _FullWidth(b, failed, state)
     parts_f, parts_b, spans, forced = [], [], [], {}
     col = 0
     for blk in b.blocks:
@@ -113,11 +113,11 @@ def _run_batch(b: Batch, failed, state, down, reduce, fail_trials, dd, du) -> No
             spans.append((blk, sel, 0, 0))  # x never failed: forced up is unforced
             continue
         if sel is None:
-            parts_f.append(fb)
-            parts_b.append(bb)
+            parts_f.append(full.failed())
+            parts_b.append(full.base())
         else:
-            parts_f.append(select_trials(fb, sel))
-            parts_b.append(select_trials(bb, sel))
+            parts_f.append(_pick(failed, b.failed_rows, sel))
+            parts_b.append(_pick(state, b.base_rows, sel))
         width = parts_f[-1].shape[1]
         spans.append((blk, sel, col, col + width))
         for step, pos in blk.forced.items():
@@ -125,8 +125,8 @@ def _run_batch(b: Batch, failed, state, down, reduce, fail_trials, dd, du) -> No
         col += width
     s = None
     if col:
-        s = run_plan(b.plan, np.concatenate(parts_f, axis=1),
-                     base=np.concatenate(parts_b, axis=1), forced=forced)
+        s = run_plan(b.plan, _side_by_side(parts_f), base=_side_by_side(parts_b),
+                     forced=forced)
     for blk, sel, c0, c1 in spans:
         if not blk.up:
             dd[blk.slots] = reduce(~s[blk.cap_rows, c0:c1])
@@ -137,6 +137,38 @@ def _run_batch(b: Batch, failed, state, down, reduce, fail_trials, dd, du) -> No
             rest = reduce(down[blk.cap_pos] & ~failed[blk.x_row])
             du[blk.slots] = rest + (reduce(~s[blk.cap_rows, c0:c1], sel) if len(sel)
                                     else 0)
+
+
+class _FullWidth:
+    """A batch's failed-words and base state on every trial, gathered once if needed
+    (at a million nodes each is hundreds of MB: batches of picked trials never need it)."""
+
+    def __init__(self, b: Batch, failed: np.ndarray, state: np.ndarray):
+        self.b, self.src_failed, self.src_state = b, failed, state
+        self._failed = self._base = None
+
+    def failed(self) -> np.ndarray:
+        if self._failed is None:
+            self._failed = self.src_failed[self.b.failed_rows]
+        return self._failed
+
+    def base(self) -> np.ndarray:
+        if self._base is None:
+            self._base = self.src_state[self.b.base_rows]
+        return self._base
+
+
+def _side_by_side(parts: list) -> np.ndarray:
+    """Column blocks as one array (one block: as is, no copy)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+
+
+def _pick(words: np.ndarray, rows: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """:func:`select_trials` of ``words[rows]``, gathering only the words that hold a
+    selected trial."""
+    used, inv = np.unique(sel >> 6, return_inverse=True)
+    sub = words[np.ix_(rows, used)]
+    return select_trials(sub, inv.astype(np.int64) * WORD_BITS + (sel & 63))
 
 
 def _picked_trials(blk: ForcedBlock, fail_trials: _FailTrials, trials: int
