@@ -291,8 +291,8 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     n_caps = max(len(c.capabilities), 1)
     fielding_nations = max(network.capabilities["nation_id"].nunique(), 1)
     blast = blast_radius(network, spof) if blast is None else blast
-    reg = blast[["kind", "name", "capabilities_lost", "nations_lost",
-                                        "spof_count", "hidden_count"]].copy()
+    reg = blast[["kind", "name", "capabilities_lost", "nations_lost", "spof_count",
+                 "hidden_count"]].copy()
     reg.insert(2, "nation_id", nodes["nation_id"].reindex(fps).to_numpy())
     reg.insert(3, "alignment", nodes["alignment"].reindex(fps).to_numpy())
 

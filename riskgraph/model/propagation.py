@@ -23,6 +23,11 @@ Monte Carlo evaluates subsets of the network (a :class:`PropagationPlan` from
 with :func:`run_plan`, reading members outside the subset from a base state and forcing
 chosen nodes down or up in blocks of columns.
 
+Single failures of many points (the risk register's loss) run on their downstream cones
+with :func:`single_failure_supply`; :func:`failure_supply` runs chunks of failure sets
+through :func:`supply`; :func:`relative_supply` is the one rule for supply relative to the
+baseline (docs/design.md §3.2).
+
 Trial ``t`` of a packed array lives in bit ``t % 64`` of word ``t // 64``; bits past the
 last trial of the last word are padding and hold no meaning (mask them with
 :func:`trial_mask` before counting).
