@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import io
@@ -441,3 +442,26 @@ def test_carriage_return_inside_text_keeps_rows_intact():
     assert data.split(b"\n")[1].startswith(b'"a\rb",1.5,1')  # numbers stay unquoted
     # Without a carriage return, quoting is minimal.
     assert to_csv_bytes(df.iloc[2:]).decode() == "note,n,k\n'=e,,3\n"
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_column_wise_scan_equals_cell_by_cell(seed):
+    """The pyarrow scan of text columns finds exactly the cells a Python loop would."""
+    import random
+
+    rng = random.Random(seed)
+    alphabet = ["=", "+", "-", "@", "\t", "\r", "\n", "a", "1", " ", "é", "'"]
+    cells = [None if rng.random() < 0.1 else
+             "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 4)))
+             for _ in range(400)]
+    mixed = cells + [5, 2.5]
+    for values in (cells, mixed):
+        df = pd.DataFrame({"t": pd.Series(values, dtype=object)})
+        got = to_csv_bytes(df).decode()
+        want_cells = ["'" + v if isinstance(v, str) and v.startswith(export.FORMULA_TRIGGERS)
+                      else v for v in values]
+        quoting = csv.QUOTE_NONNUMERIC if any(isinstance(v, str) and "\r" in v
+                                              for v in values) else csv.QUOTE_MINIMAL
+        want = pd.DataFrame({"t": pd.Series(want_cells, dtype=object)}).to_csv(
+            index=False, lineterminator="\n", na_rep="", quoting=quoting)
+        assert got == want

@@ -87,16 +87,37 @@ def _is_text_dtype(dtype) -> bool:
     )
 
 
+def _text_scan(series: pd.Series) -> tuple[np.ndarray | None, bool]:
+    """(positions of cells starting with a formula trigger, whether any cell holds a CR)
+    of a text column, computed column-wise by pyarrow when every cell is text or missing;
+    None positions when the column holds other objects too (then scan cell by cell)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        arr = pa.array(series, type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return None, False
+    first = pc.utf8_slice_codeunits(arr, 0, 1)
+    hit = pc.fill_null(pc.is_in(first, value_set=pa.array(FORMULA_TRIGGERS)), False)
+    has_cr = bool(pc.any(pc.match_substring(arr, "\r")).as_py() or False)
+    return np.flatnonzero(hit.to_numpy(zero_copy_only=False)), has_cr
+
+
 def _neutral_column(series: pd.Series) -> pd.Series | None:
     """The neutralised column, or None when nothing in it needs changing."""
     dtype = series.dtype
     if not _is_text_dtype(dtype):
         return None
-    values = series.to_numpy(dtype=object)
-    hits = [i for i, v in enumerate(values)
-            if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS)]
-    if not hits:
+    hits, _ = _text_scan(series)
+    if hits is not None and not len(hits):
         return None
+    values = series.to_numpy(dtype=object)
+    if hits is None:
+        hits = [i for i, v in enumerate(values)
+                if isinstance(v, str) and v.startswith(FORMULA_TRIGGERS)]
+        if not hits:
+            return None
     fixed = values.copy()  # to_numpy may return a view of the caller's data
     for i in hits:
         fixed[i] = "'" + fixed[i]
@@ -209,8 +230,11 @@ def _has_cr(df: pd.DataFrame) -> bool:
         return True
     for position in range(df.shape[1]):
         column = df.iloc[:, position]
-        if _is_text_dtype(column.dtype) and any(
-                isinstance(v, str) and "\r" in v for v in column.to_numpy(dtype=object)):
+        if not _is_text_dtype(column.dtype):
+            continue
+        hits, has_cr = _text_scan(column)
+        if has_cr or (hits is None and any(isinstance(v, str) and "\r" in v
+                                           for v in column.to_numpy(dtype=object))):
             return True
     return False
 
