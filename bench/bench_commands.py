@@ -15,7 +15,7 @@ process of its own, which reports the command's wall time and its peak RSS
 A command that fails or runs past ``--timeout`` is recorded as such.
 
 Naive baselines, each in a worker process of its own (same timeout), on the compiled
-graph read into plain Python lists once (DESIGN §3.1-3.3 evaluated node by node in
+graph read into plain Python lists once (docs/design.md §3.1-3.3 evaluated node by node in
 topological order):
 
 * analyse   -- brute-force deletion: for each failure point, fail it alone and walk the
@@ -264,7 +264,7 @@ class NaiveGraph:
         self.index = c.index
 
     def up(self, failed: set) -> list[bool]:
-        """DESIGN §3.1: up unless failed, with every group meeting its ``k``."""
+        """docs/design.md §3.1: up unless failed, with every group meeting its ``k``."""
         up = [False] * self.n
         for v, groups in enumerate(self.groups):
             up[v] = v not in failed and all(sum(up[u] for u in ms) >= k
@@ -272,7 +272,7 @@ class NaiveGraph:
         return up
 
     def scenario(self, failed_days: dict, capacity: dict, horizon: float):
-        """DESIGN §3.2-3.3 for one scenario: ``(supply fraction, down intervals)`` per node."""
+        """docs/design.md §3.2-3.3 for one scenario: ``(supply fraction, down intervals)`` per node."""
         from riskgraph.model.network import GROUP_SOURCING, GROUP_SUBSTITUTE
 
         a, seen, down = [0.0] * self.n, [None] * self.n, [None] * self.n

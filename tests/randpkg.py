@@ -9,8 +9,8 @@ Use from any test module (``tests/`` is on ``sys.path`` under pytest)::
     with tempfile.TemporaryDirectory() as folder:
         write_random_package(random.Random(seed), folder)
         net = load_network(folder)
-        a = ref_supply(net.package, {"nation:CHN": 0.0})          # DESIGN §3.2
-        up = ref_available(net.package, {"supplier:S2"})          # DESIGN §3.1
+        a = ref_supply(net.package, {"nation:CHN": 0.0})          # docs/design.md §3.2
+        up = ref_available(net.package, {"supplier:S2"})          # docs/design.md §3.1
 
 * :func:`write_random_package` writes a package that passes validation: 1–4 nations of
   mixed alignments (ids from a fixed pool of ISO alpha-3 codes), 1–6 suppliers (some with
@@ -20,7 +20,7 @@ Use from any test module (``tests/`` is on ``sys.path`` under pytest)::
   ``min_sources`` from 1 to 3 (never above the number of suppliers), ``stock_days``, and
   1+ fielding rows. Components with neither sourcing nor BOM may occur (an *unmapped*
   warning, treated as available). Same ``rng`` state, same files.
-* :func:`ref_supply` and :func:`ref_available` evaluate DESIGN §3.2 and §3.1 recursively,
+* :func:`ref_supply` and :func:`ref_available` evaluate docs/design.md §3.2 and §3.1 recursively,
   straight from the package tables (not the compiled arrays): results for *every* typed
   node id (``nation:X``, ``supplier:X``, ``component:X``, ``capability:N/P``).
   Capacities / failures not mentioned are 1 / up; ``ownership=False`` ignores owner
@@ -193,7 +193,7 @@ class _Tables:
 
 def ref_supply(package, capacity: dict[str, float], ownership: bool = True
                ) -> dict[str, float]:
-    """Supply fraction a(x) of every node by DESIGN §3.2, recursively from the tables.
+    """Supply fraction a(x) of every node by docs/design.md §3.2, recursively from the tables.
 
     Parameters
     ----------
@@ -252,7 +252,7 @@ def ref_supply(package, capacity: dict[str, float], ownership: bool = True
 
 
 def ref_available(package, failed: set[str], ownership: bool = True) -> dict[str, bool]:
-    """Boolean availability of every node by DESIGN §3.1, recursively from the tables.
+    """Boolean availability of every node by docs/design.md §3.1, recursively from the tables.
 
     Parameters
     ----------

@@ -1,6 +1,6 @@
 """The dashboard is a thin front end: no graph library, no analysis code of its own.
 
-Checked statically over every module of ``dashboard/`` (DESIGN §5, STYLE "Layers"): it
+Checked statically over every module of ``dashboard/`` (docs/design.md §5, STYLE "Layers"): it
 imports no networkx (nor another graph or numeric library), reaches the library only
 through public names, never touches the compiled arrays or the networkx graph, and calls
 no aggregation (a metric computed in a callback would be one).

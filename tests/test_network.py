@@ -1,4 +1,4 @@
-"""Graph construction on hand-checkable fixtures (DESIGN §3)."""
+"""Graph construction on hand-checkable fixtures (docs/design.md §3)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Scenario files and scenario objects (DESIGN §4.6): every error names file, scenario, key."""
+"""Scenario files and scenario objects (docs/design.md §4.6): every error names file, scenario, key."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""All structural analyses of DESIGN §4.1–4.5 and §4.8, computed once and shared.
+"""All structural analyses of docs/design.md §4.1–4.5 and §4.8, computed once and shared.
 
 The CLI's ``riskgraph analyse``, its summary and the dashboard call
 :func:`structural_analysis` and read its tables; none of them computes a metric itself.

@@ -1,4 +1,4 @@
-"""Formula-safe, atomic CSV exports with a provenance manifest (DESIGN §5).
+"""Formula-safe, atomic CSV exports with a provenance manifest (docs/design.md §5).
 
 The CLI's ``--out DIR`` and the dashboard's CSV downloads both go through this module:
 
@@ -58,7 +58,7 @@ __all__ = [
     "write_outputs",
 ]
 
-#: First characters that make a spreadsheet treat a cell as a formula (DESIGN §5).
+#: First characters that make a spreadsheet treat a cell as a formula (docs/design.md §5).
 FORMULA_TRIGGERS: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 #: The name of the provenance file in every export folder.

@@ -1,4 +1,4 @@
-"""A validated data package: the typed tables of DESIGN §2."""
+"""A validated data package: the typed tables of docs/design.md §2."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The data-package schema, as data: one row per column of every table.
 
 Everything that reads, validates, documents or exports a table looks its columns up here,
-so the types, ranges, defaults and references of DESIGN §2 live in exactly one place,
+so the types, ranges, defaults and references of docs/design.md §2 live in exactly one place,
 together with the probability and recovery defaults of :class:`Defaults`.
 
 Examples
@@ -28,7 +28,7 @@ __all__ = [
     "TABLES",
 ]
 
-#: Alignment of a nation relative to the alliance under study (DESIGN §2).
+#: Alignment of a nation relative to the alliance under study (docs/design.md §2).
 ALIGNMENTS = ("member", "partner", "neutral", "adversary")
 #: What a component is.
 COMPONENT_KINDS = ("platform", "system", "part", "material")
@@ -219,7 +219,7 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
 
 @dataclass(frozen=True)
 class Defaults:
-    """Every default of DESIGN §2 that depends on more than a column, in one place.
+    """Every default of docs/design.md §2 that depends on more than a column, in one place.
 
     Override by constructing with keyword arguments, e.g.
     ``Defaults(supplier_disruption_prob=0.05)``.

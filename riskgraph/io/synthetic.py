@@ -22,7 +22,7 @@ a real allied defence supply base:
 * fielding: each platform operated by 1–15 member or partner nations (a few platforms
   by many).
 
-Probabilities are left to the defaults of DESIGN §2, so Monte Carlo runs on a synthetic
+Probabilities are left to the defaults of docs/design.md §2, so Monte Carlo runs on a synthetic
 package see the alignment-based nation risks. The same ``nodes`` and ``seed`` give
 byte-identical files (whatever PYTHONHASHSEED). Packages validate without warnings unless
 ``defects=True`` asks for the baseline shortfalls of real data (shares summing below 1);

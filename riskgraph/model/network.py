@@ -1,4 +1,4 @@
-"""The SupplyNetwork: validated tables plus the compiled dependency graph (DESIGN §3).
+"""The SupplyNetwork: validated tables plus the compiled dependency graph (docs/design.md §3).
 
 Two forms of one graph:
 
@@ -8,7 +8,7 @@ Two forms of one graph:
 * ``network.compiled`` — a :class:`CompiledNetwork` of flat NumPy arrays in topological
   order that every propagating analysis runs over. Each node needs all of its
   *requirement groups*; a group is met when at least ``k`` of its members are up. That one
-  shape expresses every rule of DESIGN §3.1: a supplier's site and owner nations are two
+  shape expresses every rule of docs/design.md §3.1: a supplier's site and owner nations are two
   groups of one; a component's sourcing is one group with ``k = min_sources``; a plain BOM
   child is a group of one; a substitute group is a group with ``k = 1``.
 

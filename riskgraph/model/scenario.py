@@ -1,6 +1,6 @@
 """What-if scenarios: which points fail, for how long, and which run at reduced capacity.
 
-A :class:`Scenario` is plain data (DESIGN §4.6). Build one in code or read many from a TOML
+A :class:`Scenario` is plain data (docs/design.md §4.6). Build one in code or read many from a TOML
 file written by hand::
 
     [[scenario]]
