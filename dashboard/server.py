@@ -16,11 +16,12 @@ import signal
 import sys
 from pathlib import Path
 
+from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+
 from .auth import is_loopback, parse_auth
 
 __all__ = ["serve", "default_packages", "EXIT_OK", "EXIT_USAGE", "EXIT_INVALID"]
 
-EXIT_OK, EXIT_USAGE, EXIT_INVALID = 0, 2, 3
 _REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
 
@@ -70,11 +71,9 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
     """
     from werkzeug.serving import make_server
 
-    if not isinstance(host, str) or not host.strip():
-        return _fail("--host must be a host name or address", EXIT_USAGE)
-    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
-        return _fail(f"--port must be a whole number from 0 to 65535, got {port!r}",
-                     EXIT_USAGE)
+    problem = _check_listen(host, port)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
     credentials = None
     if auth is not None:
         try:
@@ -88,23 +87,16 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
             "it could read the data. Add --auth user:password (and put TLS in front), or "
             "keep the default --host 127.0.0.1.", EXIT_USAGE)
     paths = default_packages(packages or ())
-    if not paths:
-        return _fail("no data package given and no bundled sample found; run "
-                     "'riskgraph dashboard PACKAGE_FOLDER'", EXIT_USAGE)
-    for path in paths:
-        if not path.is_dir():
-            return _fail(f"package folder {str(path)!r} does not exist", EXIT_USAGE)
-
-    import riskgraph
+    problem = _check_packages(paths)
+    if problem:
+        return _fail(problem, EXIT_USAGE)
+    problem = _check_first_package(paths[0])
+    if problem:
+        return _fail(problem, EXIT_INVALID)
 
     from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
     from .state import CONFIG_KEY
 
-    report = riskgraph.validate_package(paths[0])
-    if not report.ok:
-        print(str(report), file=sys.stderr)
-        return _fail(f"{paths[0]} is not a valid package ({len(report.errors)} problem(s) "
-                     "above); fix it or run 'riskgraph validate' for details", EXIT_INVALID)
     limit = DEFAULT_MAX_REQUEST_BYTES if max_request_mb is None \
         else int(float(max_request_mb) * 2**20)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -120,7 +112,46 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
     print(f"riskgraph dashboard on http://{shown}:{server.server_port}/ — package "
           f"{paths[0]}{' (basic auth on)' if credentials else ''}; Ctrl+C to stop",
           file=sys.stderr, flush=True)
+    _serve_until_stopped(server, workspace)
+    return EXIT_OK
 
+
+def _check_listen(host, port) -> str | None:
+    """What is wrong with ``--host`` / ``--port`` (None when both are usable)."""
+    if not isinstance(host, str) or not host.strip():
+        return "--host must be a host name or address"
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        return f"--port must be a whole number from 0 to 65535, got {port!r}"
+    return None
+
+
+def _check_packages(paths: list[Path]) -> str | None:
+    """What is wrong with the package folders to serve (None when they all exist)."""
+    if not paths:
+        return ("no data package given and no bundled sample found; run "
+                "'riskgraph dashboard PACKAGE_FOLDER'")
+    for path in paths:
+        if not path.is_dir():
+            return f"package folder {str(path)!r} does not exist"
+    return None
+
+
+def _check_first_package(path: Path) -> str | None:
+    """Validate the package shown first; prints its report and returns the message when
+    it is invalid (None when it is valid)."""
+    import riskgraph
+
+    report = riskgraph.validate_package(path)
+    if report.ok:
+        return None
+    print(str(report), file=sys.stderr)
+    return (f"{path} is not a valid package ({len(report.errors)} problem(s) "
+            "above); fix it or run 'riskgraph validate' for details")
+
+
+def _serve_until_stopped(server, workspace) -> None:
+    """Serve until Ctrl+C or SIGTERM, then close the server, any Monte Carlo job and the
+    workspace."""
     def stop(signum, frame):  # SIGTERM: stop like Ctrl+C, so the clean-up below runs
         raise KeyboardInterrupt
 
@@ -134,7 +165,6 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
         server.server_close()
         _stop_job(workspace)
         workspace.close()
-    return EXIT_OK
 
 
 def _stop_job(workspace) -> None:

@@ -182,91 +182,131 @@ def _write_plain(files, dest: Path, limits: UploadLimits, result: UploadResult) 
 
 def _extract_zip(zname, data: bytes, dest: Path, limits: UploadLimits,
                  result: UploadResult) -> None:
-    err = lambda code, file, msg, value=None: result.problems.append(  # noqa: E731
-        _problem("error", code, file, msg, value))
+    """Write the package members of zip ``data`` into ``dest``: every member is checked
+    (names, links, encryption, declared sizes and ratios) before anything is inflated."""
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        err("bad-zip", str(zname), f"not a readable zip file: {exc}")
+        result.problems.append(_problem("error", "bad-zip", str(zname),
+                                        f"not a readable zip file: {exc}"))
         return
     with zf:
         infos = zf.infolist()
         if len(infos) > limits.max_members:
-            err("zip-members", str(zname), f"the zip has {len(infos)} entries; at most "
-                                           f"{limits.max_members} are accepted")
+            result.problems.append(_problem(
+                "error", "zip-members", str(zname),
+                f"the zip has {len(infos)} entries; at most {limits.max_members} are accepted"))
             return
-        chosen: dict[str, zipfile.ZipInfo] = {}
-        declared = 0
-        for info in infos:
-            name = info.filename
-            if info.is_dir() or name.startswith(_JUNK_PREFIXES) or \
-                    _base_name(name).startswith("._") or _base_name(name) == ".DS_Store":
-                continue
-            why = _unsafe(name)
-            if why:
-                err("unsafe-path", name, f"refused zip entry: {why}", value=name)
-                continue
-            mode = info.external_attr >> 16
-            if stat.S_ISLNK(mode):
-                err("unsafe-link", name, "refused zip entry: symbolic link", value=name)
-                continue
-            if info.flag_bits & 0x1:
-                err("encrypted", name, "encrypted zip entries are not supported", value=name)
-                continue
-            base = _base_name(name)
-            if base not in PACKAGE_FILES:
-                result.problems.append(_problem("warning", "ignored", name,
-                                                "not a package file: ignored", value=name))
-                continue
-            if base in chosen:
-                err("duplicate-file", name, f"{base} appears twice in the zip "
-                                            f"({chosen[base].filename} and {name})")
-                continue
-            if info.file_size > limits.max_file_bytes:
-                err("file-too-large", name, f"{base} inflates to {info.file_size / 2**20:.0f} "
-                                            f"MiB; the limit is "
-                                            f"{limits.max_file_bytes / 2**20:.0f} MiB")
-                continue
-            if info.file_size > 2**20 and \
-                    info.file_size > limits.max_ratio * max(info.compress_size, 1):
-                err("zip-bomb", name, f"{base} is compressed "
-                                      f"{info.file_size / max(info.compress_size, 1):.0f}:1, "
-                                      "which looks like a zip bomb; refused")
-                continue
-            declared += info.file_size
-            chosen[base] = info
-        if declared > limits.max_total_bytes:
-            err("upload-too-large", str(zname), f"the package inflates to "
-                                                f"{declared / 2**20:.0f} MiB; the limit is "
-                                                f"{limits.max_total_bytes / 2**20:.0f} MiB")
+        chosen = _choose_members(zname, infos, limits, result)
         if not result.ok:
             return
-        budget = limits.max_total_bytes
-        for base, info in chosen.items():
-            # Declared sizes can lie: count what is really inflated and stop at the caps.
-            cap = min(limits.max_file_bytes, budget)
-            written = 0
-            try:
-                with zf.open(info) as src, open(dest / base, "xb") as out:
-                    while True:
-                        chunk = src.read(_CHUNK)
-                        if not chunk:
-                            break
-                        written += len(chunk)
-                        if written > cap:
-                            raise _TooBig()
-                        out.write(chunk)
-            except _TooBig:
-                (dest / base).unlink(missing_ok=True)
-                err("zip-bomb", info.filename, f"{base} inflates past the "
-                                               f"{cap / 2**20:.0f} MiB limit; refused")
-                return
-            except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
-                (dest / base).unlink(missing_ok=True)
-                err("bad-zip", info.filename, f"cannot extract {base}: {exc}")
-                return
-            budget -= written
-            result.written.append(base)
+        _inflate_members(zf, chosen, dest, limits, result)
+
+
+def _is_junk(name: str) -> bool:
+    """Whether a zip entry is archiver clutter (macOS resource forks, .DS_Store)."""
+    base = _base_name(name)
+    return name.startswith(_JUNK_PREFIXES) or base.startswith("._") or base == ".DS_Store"
+
+
+def _member_refusal(info: zipfile.ZipInfo, chosen: dict, limits: UploadLimits) -> dict | None:
+    """The problem row refusing (or ignoring) one zip member, or None to take it."""
+    name = info.filename
+    why = _unsafe(name)
+    if why:
+        return _problem("error", "unsafe-path", name, f"refused zip entry: {why}", value=name)
+    if stat.S_ISLNK(info.external_attr >> 16):
+        return _problem("error", "unsafe-link", name, "refused zip entry: symbolic link",
+                        value=name)
+    if info.flag_bits & 0x1:
+        return _problem("error", "encrypted", name, "encrypted zip entries are not supported",
+                        value=name)
+    base = _base_name(name)
+    if base not in PACKAGE_FILES:
+        return _problem("warning", "ignored", name, "not a package file: ignored", value=name)
+    if base in chosen:
+        return _problem("error", "duplicate-file", name, f"{base} appears twice in the zip "
+                                                         f"({chosen[base].filename} and {name})")
+    if info.file_size > limits.max_file_bytes:
+        return _problem("error", "file-too-large", name,
+                        f"{base} inflates to {info.file_size / 2**20:.0f} MiB; the limit is "
+                        f"{limits.max_file_bytes / 2**20:.0f} MiB")
+    if info.file_size > 2**20 and \
+            info.file_size > limits.max_ratio * max(info.compress_size, 1):
+        return _problem("error", "zip-bomb", name,
+                        f"{base} is compressed {info.file_size / max(info.compress_size, 1):.0f}"
+                        ":1, which looks like a zip bomb; refused")
+    return None
+
+
+def _choose_members(zname, infos, limits: UploadLimits,
+                    result: UploadResult) -> dict[str, zipfile.ZipInfo]:
+    """The members to extract by base name; refusals go to ``result``, as does a declared
+    total over ``max_total_bytes``."""
+    chosen: dict[str, zipfile.ZipInfo] = {}
+    declared = 0
+    for info in infos:
+        if info.is_dir() or _is_junk(info.filename):
+            continue
+        refusal = _member_refusal(info, chosen, limits)
+        if refusal is not None:
+            result.problems.append(refusal)
+            continue
+        declared += info.file_size
+        chosen[_base_name(info.filename)] = info
+    if declared > limits.max_total_bytes:
+        result.problems.append(_problem(
+            "error", "upload-too-large", str(zname),
+            f"the package inflates to {declared / 2**20:.0f} MiB; the limit is "
+            f"{limits.max_total_bytes / 2**20:.0f} MiB"))
+    return chosen
+
+
+def _inflate_members(zf: zipfile.ZipFile, chosen: dict, dest: Path, limits: UploadLimits,
+                     result: UploadResult) -> None:
+    """Inflate the chosen members into ``dest``, stopping at the first that is too big or
+    unreadable (its partial file removed)."""
+    budget = limits.max_total_bytes
+    for base, info in chosen.items():
+        # Declared sizes can lie: count what is really inflated and stop at the caps.
+        cap = min(limits.max_file_bytes, budget)
+        try:
+            written = _inflate(zf, info, dest / base, cap)
+        except _TooBig:
+            (dest / base).unlink(missing_ok=True)
+            result.problems.append(_problem("error", "zip-bomb", info.filename,
+                                            f"{base} inflates past the "
+                                            f"{cap / 2**20:.0f} MiB limit; refused"))
+            return
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            (dest / base).unlink(missing_ok=True)
+            result.problems.append(_problem("error", "bad-zip", info.filename,
+                                            f"cannot extract {base}: {exc}"))
+            return
+        budget -= written
+        result.written.append(base)
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path, cap: int) -> int:
+    """Inflate one member to a new file ``path``; the bytes written.
+
+    Raises
+    ------
+    _TooBig
+        As soon as more than ``cap`` bytes come out (the partial file is left for the
+        caller to remove).
+    """
+    written = 0
+    with zf.open(info) as src, open(path, "xb") as out:
+        while True:
+            chunk = src.read(_CHUNK)
+            if not chunk:
+                break
+            written += len(chunk)
+            if written > cap:
+                raise _TooBig()
+            out.write(chunk)
+    return written
 
 
 class _TooBig(Exception):

@@ -105,16 +105,8 @@ def _selector(ids_) -> str:
     return ", ".join(quoted)
 
 
-@user_errors(3)
-def show_node(tapped, elements, key):
-    """The side panel of the clicked node, and its up/downstream highlighted in the graph."""
-    if not tapped:
-        return no_update, no_update, None
-    if not isinstance(tapped, dict):
-        raise InputError("unexpected node data")
-    p = loaded(key)
-    node = check_id(p, tapped.get("id"), "node")
-    d = node_detail(p.network, p.analysis, node)
+def _highlight_stylesheet(p, node: str, d: dict, elements) -> list[dict]:
+    """The graph stylesheet dimming everything but `node` and its drawn up/downstream."""
     drawn = {e["data"]["id"] for e in (elements or []) if isinstance(e, dict)
              and "id" in e.get("data", {})}
     up = [i for i in d["upstream"] if i in drawn]
@@ -134,15 +126,24 @@ def show_node(tapped, elements, key):
     stylesheet.append({"selector": _selector([node]),
                        "style": {"opacity": 1, "underlay-color": "#000",
                                  "underlay-opacity": 0.3, "underlay-padding": 7}})
+    return stylesheet
 
-    rows = []
-    if d["register"]:
-        r, b = d["register"], d["blast"]
-        rows.append(dmc.Text([html.B(f"Risk rank {r['rank']}"), f" · score {r['score']:.1f}"],
-                             size="sm"))
-        rows.append(dmc.Text(r["why"], size="sm"))
-        rows.append(dmc.Text(f"On its own it stops {b['capabilities_lost']} capabilities in "
-                             f"{b['nations_lost']} nation(s).", size="sm", fw=500))
+
+def _risk_rows(d: dict) -> list:
+    """The node's risk-register rank, reason and blast radius (nothing if unranked)."""
+    if not d["register"]:
+        return []
+    r, b = d["register"], d["blast"]
+    return [
+        dmc.Text([html.B(f"Risk rank {r['rank']}"), f" · score {r['score']:.1f}"], size="sm"),
+        dmc.Text(r["why"], size="sm"),
+        dmc.Text(f"On its own it stops {b['capabilities_lost']} capabilities in "
+                 f"{b['nations_lost']} nation(s).", size="sm", fw=500),
+    ]
+
+
+def _node_panel(node: str, d: dict):
+    """The side panel describing `node` from its `node_detail` record."""
     where = ", ".join(x for x in (d["nation_name"], d["alignment"]) if x)
     inputs = d["inputs"]
     needs = [html.Li(f"{g}: {n} ({i.split(':', 1)[0]})"
@@ -152,11 +153,11 @@ def show_node(tapped, elements, key):
     caps = d["capabilities"]
     cap_items = [f"{n}{' — single point of failure' if s else ''}"
                  for n, s in zip(caps["name"], caps["spof"])]
-    panel = dmc.Stack([
+    return dmc.Stack([
         dmc.Group([dmc.Title(d["name"], order=4),
                    dmc.Badge(d["kind"], variant="outline")], gap="xs"),
         dmc.Text(f"{node}" + (f" · {where}" if where else ""), size="xs", c="dimmed"),
-        *rows,
+        *_risk_rows(d),
         dmc.Text(f"Needs directly ({len(inputs)})", fw=600, size="sm", mt="xs"),
         html.Ul(needs, style={"paddingLeft": "1.1rem", "margin": 0, "fontSize": "0.85rem"})
         if needs else dmc.Text("nothing (a source)", size="sm", c="dimmed"),
@@ -170,7 +171,19 @@ def show_node(tapped, elements, key):
                 ([html.Li(f"… and {len(cap_items) - 15} more")] if len(cap_items) > 15 else []),
                 style={"paddingLeft": "1.1rem", "margin": 0, "fontSize": "0.85rem"}),
     ], gap=4, id=ids.NET_PANEL_BODY)
-    return panel, stylesheet, None
+
+
+@user_errors(3)
+def show_node(tapped, elements, key):
+    """The side panel of the clicked node, and its up/downstream highlighted in the graph."""
+    if not tapped:
+        return no_update, no_update, None
+    if not isinstance(tapped, dict):
+        raise InputError("unexpected node data")
+    p = loaded(key)
+    node = check_id(p, tapped.get("id"), "node")
+    d = node_detail(p.network, p.analysis, node)
+    return _node_panel(node, d), _highlight_stylesheet(p, node, d, elements), None
 
 
 def register(app) -> None:

@@ -335,7 +335,8 @@ def download_whatif(n_clicks, spec_a, spec_b, key):
     return dcc.send_bytes(data, f"riskgraph-whatif-{p.ref.key[:8]}.zip"), None
 
 
-def register(app) -> None:
+def _register_editor(app) -> None:
+    """The callbacks filling the pickers and editing scenario A's rows."""
     app.callback(
         Output(ids.WI_LOAD, "data"),
         Output(ids.WI_LOAD_B, "data"),
@@ -368,6 +369,10 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(edit_scenario)
+
+
+def _register_results(app) -> None:
+    """The callbacks running the scenarios and downloading their tables."""
     app.callback(
         Output(ids.WI_SPEC_A, "data"),
         Output(ids.WI_SPEC_B, "data"),
@@ -406,3 +411,8 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(download_whatif)
+
+
+def register(app) -> None:
+    _register_editor(app)
+    _register_results(app)

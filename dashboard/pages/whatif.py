@@ -50,76 +50,110 @@ def scenario_columns() -> list[dict]:
     return cols
 
 
-def layout(fail=None, days=None, focus=None, **_query):
-    prefill = {"fail": fail, "days": days, "focus": focus} if fail else None
-    editor = dmc.Paper([
-        dmc.Grid([
-            dmc.GridCol(dmc.Select(id=ids.WI_LOAD, label="Load a scenario from the package",
-                                   data=[], clearable=True, searchable=True,
-                                   selectFirstOptionOnChange=True,
-                                   filter={"function": "everyWord"},
-                                   placeholder="scenarios.toml", w="100%"),
-                        span={"base": 12, "md": 6}),
-            dmc.GridCol(dmc.TextInput(id=ids.WI_NAME, label="Scenario name",
-                                      value="My scenario", debounce=400),
-                        span={"base": 12, "md": 4}),
-            dmc.GridCol(dmc.NumberInput(id=ids.WI_HORIZON, label="Horizon (days)", value=365,
-                                        min=1, max=3650, step=30, allowDecimal=False,
-                                        debounce=400),
-                        span={"base": 12, "md": 2}),
-        ], gutter="sm"),
-        dmc.Group([
-            dmc.Select(id=ids.WI_POINT, label="Add a failure point", data=[], searchable=True,
-                       clearable=True, limit=100, w=460, filter={"function": "everyWord"},
-                       selectFirstOptionOnChange=True,
-                       placeholder="type to search suppliers, nations, components"),
-            dmc.Button("Add: fails", id=ids.WI_ADD_FAIL, variant="filled"),
-            dmc.Button("Add: reduced capacity", id=ids.WI_ADD_CAPACITY, variant="light"),
-            dmc.Button("Remove selected", id=ids.WI_REMOVE, variant="subtle", color="red"),
-        ], align="flex-end", gap="sm", mt="sm"),
+def _scenario_fields():
+    """The scenario picker, its name and its horizon."""
+    return dmc.Grid([
+        dmc.GridCol(dmc.Select(id=ids.WI_LOAD, label="Load a scenario from the package",
+                               data=[], clearable=True, searchable=True,
+                               selectFirstOptionOnChange=True,
+                               filter={"function": "everyWord"},
+                               placeholder="scenarios.toml", w="100%"),
+                    span={"base": 12, "md": 6}),
+        dmc.GridCol(dmc.TextInput(id=ids.WI_NAME, label="Scenario name",
+                                  value="My scenario", debounce=400),
+                    span={"base": 12, "md": 4}),
+        dmc.GridCol(dmc.NumberInput(id=ids.WI_HORIZON, label="Horizon (days)", value=365,
+                                    min=1, max=3650, step=30, allowDecimal=False,
+                                    debounce=400),
+                    span={"base": 12, "md": 2}),
+    ], gutter="sm")
+
+
+def _point_adder():
+    """The failure-point picker and the buttons adding or removing scenario rows."""
+    return dmc.Group([
+        dmc.Select(id=ids.WI_POINT, label="Add a failure point", data=[], searchable=True,
+                   clearable=True, limit=100, w=460, filter={"function": "everyWord"},
+                   selectFirstOptionOnChange=True,
+                   placeholder="type to search suppliers, nations, components"),
+        dmc.Button("Add: fails", id=ids.WI_ADD_FAIL, variant="filled"),
+        dmc.Button("Add: reduced capacity", id=ids.WI_ADD_CAPACITY, variant="light"),
+        dmc.Button("Remove selected", id=ids.WI_REMOVE, variant="subtle", color="red"),
+    ], align="flex-end", gap="sm", mt="sm")
+
+
+def _run_bar():
+    """Run, the comparison (B) controls and the download."""
+    return dmc.Group([
+        dmc.Button("Run", id=ids.WI_RUN),
+        dmc.Button("Keep as comparison (B)", id=ids.WI_PIN, variant="light"),
+        dmc.Select(id=ids.WI_LOAD_B, data=[], clearable=True, w=380, searchable=True,
+                   selectFirstOptionOnChange=True, filter={"function": "everyWord"},
+                   placeholder="…or compare with a scenario from the file",
+                   **{"aria-label": "comparison scenario"}),
+        dmc.Button("Clear comparison", id=ids.WI_CLEAR_B, variant="subtle"),
+        dmc.Button("Download results (zip)", id=ids.WI_DOWNLOAD_BUTTON, variant="light"),
+        dcc.Download(id=ids.WI_DOWNLOAD),
+    ], gap="sm", mt="sm")
+
+
+def _editor():
+    """The scenario editor: fields, failure points, the editable rows and the run bar."""
+    return dmc.Paper([
+        _scenario_fields(),
+        _point_adder(),
         dmc.Text("Edit 'Days down' and 'Capacity factor' in the table; results update as "
                  "you go.", size="xs", c="dimmed", mt=6, mb=4),
         grid(ids.WI_ROWS, [], height=200, row_selection="multi", defs=scenario_columns(),
              getRowId="params.data.failure_point",
              extra_options={"stopEditingWhenCellsLoseFocus": True,
                             "singleClickEdit": True}),
-        dmc.Group([
-            dmc.Button("Run", id=ids.WI_RUN),
-            dmc.Button("Keep as comparison (B)", id=ids.WI_PIN, variant="light"),
-            dmc.Select(id=ids.WI_LOAD_B, data=[], clearable=True, w=380, searchable=True,
-                       selectFirstOptionOnChange=True, filter={"function": "everyWord"},
-                       placeholder="…or compare with a scenario from the file",
-                       **{"aria-label": "comparison scenario"}),
-            dmc.Button("Clear comparison", id=ids.WI_CLEAR_B, variant="subtle"),
-            dmc.Button("Download results (zip)", id=ids.WI_DOWNLOAD_BUTTON, variant="light"),
-            dcc.Download(id=ids.WI_DOWNLOAD),
-        ], gap="sm", mt="sm"),
+        _run_bar(),
         html.Div(id=ids.WI_B_MESSAGE, style={"marginTop": "0.5rem"}),
     ], withBorder=True, p="md", radius="md")
+
+
+def _loss_section():
+    """The loss heatmaps of scenario A and (hidden until set) comparison B."""
+    return section(
+        "Loss by nation and platform",
+        dmc.SegmentedControl(id=ids.WI_METRIC, value="loss_fraction",
+                             data=[{"value": "loss_fraction",
+                                    "label": "Supply lost while it lasts (%)"},
+                                   {"value": "days_lost",
+                                    "label": "Days lost within the horizon"}]),
+        dmc.Grid([
+            dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP,
+                                  figure=empty_figure("Add a failure point or load a "
+                                                      "scenario."),
+                                  config={"displaylogo": False}), span="auto"),
+            dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP_B, figure=empty_figure(""),
+                                  config={"displaylogo": False}),
+                        span=6, id=ids.WI_HEATMAP_B_COL, style={"display": "none"}),
+        ], gutter="sm"),
+    )
+
+
+def _compare_box():
+    """The side-by-side A/B table, hidden until there is a comparison."""
+    return html.Div(section("Side by side", grid(ids.WI_COMPARE, [], height=360, extra_options={
+                        "suppressColumnVirtualisation": True}),
+                            description="Scenario A (the one above) against the comparison B: "
+                                        "keep a run with 'Keep as comparison (B)' or pick a "
+                                        "scenario from the file."),
+                    id=ids.WI_COMPARE_BOX, style={"display": "none"})
+
+
+def layout(fail=None, days=None, focus=None, **_query):
+    prefill = {"fail": fail, "days": days, "focus": focus} if fail else None
     return html.Div(id=ids.WI_PAGE, children=[
         dcc.Store(id=ids.WI_PREFILL, data=prefill),
         dcc.Store(id=ids.WI_SPEC_A),
         dcc.Store(id=ids.WI_SPEC_B),
         html.Div(id=ids.WI_MESSAGE),
-        editor,
+        _editor(),
         html.Div(id=ids.WI_SUMMARY, style={"marginTop": "0.75rem"}),
-        section(
-            "Loss by nation and platform",
-            dmc.SegmentedControl(id=ids.WI_METRIC, value="loss_fraction",
-                                 data=[{"value": "loss_fraction",
-                                        "label": "Supply lost while it lasts (%)"},
-                                       {"value": "days_lost",
-                                        "label": "Days lost within the horizon"}]),
-            dmc.Grid([
-                dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP,
-                                      figure=empty_figure("Add a failure point or load a "
-                                                          "scenario."),
-                                      config={"displaylogo": False}), span="auto"),
-                dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP_B, figure=empty_figure(""),
-                                      config={"displaylogo": False}),
-                            span=6, id=ids.WI_HEATMAP_B_COL, style={"display": "none"}),
-            ], gutter="sm"),
-        ),
+        _loss_section(),
         section("When capabilities go down and recover",
                 dcc.Graph(id=ids.WI_TIMELINE, figure=empty_figure("", height=200),
                           config={"displaylogo": False})),
@@ -127,10 +161,5 @@ def layout(fail=None, days=None, focus=None, **_query):
                 grid(ids.WI_EXPOSED, EXPOSED_COLUMNS, height=300),
                 description="A failed point is exposed for a capability when its outage "
                             "outlasts the capability's time to impact (TTR > TTS)."),
-        html.Div(section("Side by side", grid(ids.WI_COMPARE, [], height=360, extra_options={
-                    "suppressColumnVirtualisation": True}),
-                         description="Scenario A (the one above) against the comparison B: "
-                                     "keep a run with 'Keep as comparison (B)' or pick a "
-                                     "scenario from the file."),
-                 id=ids.WI_COMPARE_BOX, style={"display": "none"}),
+        _compare_box(),
     ])
