@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from pkgtools import network_from
 from randpkg import ref_available, ref_supply, write_random_package
 from riskgraph import UsageError, load_network
-from riskgraph.model.intervals import clip, covered, delay, first, total
+from riskgraph.model.intervals import clip, covered, covered_flat, delay, first, total
+from riskgraph.model.network import COMPONENT
 from riskgraph.model.scenario import Scenario, ScenarioError
 from riskgraph.analyses.spof import single_points_of_failure
 from riskgraph.analyses.whatif import (CAPABILITY_COLUMNS, EXPOSED_COLUMNS, NATION_COLUMNS,
@@ -675,3 +676,139 @@ def test_result_reads_like_its_capability_table_and_mappings_are_scenarios():
     assert res.loc["capability:USA/P2", "up"]
     assert list(res.columns) == list(res.capabilities.columns)
     assert res.nations.loc["nation:USA", "capabilities_lost"] == 1
+
+
+# ------------------------------------------- vectorised passes vs the heap pass they replaced
+
+
+class _Lists:
+    """The compiled arrays the heap pass reads, as Python lists (fast scalar access)."""
+
+    def __init__(self, c):
+        self.group_ptr = c.group_ptr.tolist()
+        self.member_ptr = c.member_ptr.tolist()
+        self.member = c.member.tolist()
+        self.group_k = c.group_k.tolist()
+        self.stock = np.where(c.kind == COMPONENT, c.stock_days, 0.0).tolist()
+        self.succ_list = c.topology.succ.tolist()
+        self.succ_ptr_list = c.topology.succ_ptr.tolist()
+
+
+def ref_down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
+    """The interval pass node by node (the implementation before the vectorised one).
+
+    Nodes are visited in index (= topological) order from a heap seeded with the failed
+    points, so each node is computed once, after all its inputs, and only nodes that a
+    non-empty down set reaches are touched.
+    """
+    import heapq
+
+    own = {v: clip([(0.0, d)], horizon) for v, d in outage.items()}
+    heap = list(own)
+    heapq.heapify(heap)
+    queued = set(heap)
+    down: dict[int, list] = {}
+    group_ptr, member_ptr, member, group_k = g.group_ptr, g.member_ptr, g.member, g.group_k
+    succ_ptr, succ = g.succ_ptr_list, g.succ_list
+    while heap:
+        v = heapq.heappop(heap)
+        parts = [own[v]] if own.get(v) else []
+        for grp in range(group_ptr[v], group_ptr[v + 1]):
+            lo, hi = member_ptr[grp], member_ptr[grp + 1]
+            sets = [down[m] for m in member[lo:hi] if m in down]
+            if not sets:
+                continue
+            need = hi - lo - group_k[grp] + 1
+            gset = sets[0] if need == 1 and len(sets) == 1 else \
+                covered(sets, need, horizon=horizon)
+            if gset:
+                parts.append(gset)
+        d = parts[0] if len(parts) == 1 else covered(parts, 1)
+        if d and g.stock[v] > 0:
+            d = delay(d, g.stock[v])
+        if d:
+            down[v] = d
+            for w in succ[succ_ptr[v]:succ_ptr[v + 1]]:
+                if w not in queued:
+                    queued.add(w)
+                    heapq.heappush(heap, w)
+    return down
+
+
+def _check_fast_passes(net, scenarios):
+    """_down_sets and _first_down_alone give exactly the heap pass's floats."""
+    from riskgraph.analyses.whatif import _down_sets, _first_down_alone, _outage, _stock
+
+    c = net.compiled
+    g, stock = _Lists(c), _stock(c)
+    assert stock.tolist() == g.stock
+    everything = np.arange(c.n)
+    for s in scenarios:
+        outage = _outage(c, s)
+        want = ref_down_sets(g, outage, s.horizon_days)
+        got = _down_sets(c, stock, outage, s.horizon_days)
+        assert {v: got.of(v) for v in np.flatnonzero(got.count).tolist()} == want, s
+        assert np.array_equal(got.first(everything),
+                              [first(want.get(v, [])) for v in range(c.n)], equal_nan=True)
+        assert got.total(everything).tolist() == [total(want.get(v, [])) for v in range(c.n)]
+        points = np.array(list(outage), dtype=np.int64)
+        if not len(points):
+            continue
+        alone = _first_down_alone(c, stock, points, s.horizon_days, everything)
+        for j, x in enumerate(points.tolist()):
+            ref = ref_down_sets(g, {x: s.horizon_days}, s.horizon_days)
+            expected = [first(ref.get(v, [])) for v in range(c.n)]
+            assert np.array_equal(alone[:, j], expected, equal_nan=True), (s, x)
+
+
+def test_vectorised_passes_match_the_heap_pass(random_networks):
+    for seed, net in random_networks:
+        rng = random.Random(1000 + seed)
+        _check_fast_passes(net, [random_scenario(net, rng, name=f"s{i}", integer=i % 2 == 0)
+                                 for i in range(6)])
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_vectorised_passes_match_the_heap_pass_on_a_generated_network(tmp_path, seed):
+    """A few thousand nodes of the synthetic generator: deep BOMs, k-of-n sourcing,
+    substitutes, stock, many overlapping windows."""
+    from riskgraph.io.synthetic import generate_package
+
+    generate_package(tmp_path, nodes=3000, seed=seed)
+    net = load_network(tmp_path)
+    c = net.compiled
+    rng = random.Random(seed)
+    points = [str(x) for x in c.ids[c.failure_points]]
+    nations = [x for x in points if x.startswith("nation:")]
+    scenarios = []
+    for i in range(6):
+        fail = rng.sample(points, rng.randint(1, 40)) + rng.sample(nations, i % 3)
+        fail = list(dict.fromkeys(fail))
+        days = {x: rng.choice([rng.uniform(0.5, 300), float(rng.randint(1, 400))])
+                for x in fail if rng.random() < 0.8}
+        rest = [x for x in points if x not in fail]
+        capacity = {x: rng.choice([0.0, 0.5]) for x in rng.sample(rest, 5)}
+        scenarios.append(Scenario(f"g{i}", fail=fail, days=days, capacity=capacity,
+                                  horizon_days=rng.choice([100, 365, 400.5])))
+    _check_fast_passes(net, scenarios)
+
+
+@settings(max_examples=80, deadline=None)
+@given(groups=st.lists(st.tuples(st.lists(st.lists(st.tuples(st.integers(0, 30),
+                                                              st.integers(1, 15)),
+                                                    max_size=3), max_size=4),
+                                 st.integers(1, 5)), max_size=5))
+def test_covered_flat_matches_covered(groups):
+    """Many groups at once give exactly what covered gives group by group."""
+    seg, a, b, need, want = [], [], [], [], []
+    for i, (sets, k) in enumerate(groups):
+        norm = [covered([[(float(x), float(x + w))] for x, w in s], 1) for s in sets]
+        for s in norm:
+            seg += [i] * len(s)
+            a += [x for x, _ in s]
+            b += [y for _, y in s]
+        need.append(k)
+        want += [(i, x, y) for x, y in covered(norm, k)]
+    got = covered_flat(np.array(seg, dtype=np.int64), np.array(a, dtype=float),
+                       np.array(b, dtype=float), np.array(need, dtype=np.int64))
+    assert list(zip(*(x.tolist() for x in got))) == want

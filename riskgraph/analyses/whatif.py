@@ -28,18 +28,19 @@ stock; they say whether and when it is actually lost.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.model.intervals import clip, covered, delay, first, total
+from riskgraph.model.intervals import covered_flat
 from riskgraph.model.network import COMPONENT, SupplyNetwork
 from riskgraph.model.propagation import available, relative_supply, supply
 from riskgraph.model.scenario import Scenario, check_scenarios
+from riskgraph.model.topology import ranges
 
 __all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios", "down_sets",
            "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
@@ -238,13 +239,11 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     base = a[caps, 0]
     frac, _ = relative_supply(a[caps, 1:], base[:, None])  # the one rule, §3.2
 
-    lists = _Lists(c)
+    stock = _stock(c)
     info = network.capabilities.reindex(c.ids[caps])
     frames, exposed = [], []
     for j, s in enumerate(scenarios):
-        down = _down_sets(lists, outages[j], s.horizon_days)
-        cap_sets = [down.get(int(v), []) for v in caps]
-        tti = np.array([first(d) for d in cap_sets])
+        down = _down_sets(c, stock, outages[j], s.horizon_days)
         df = pd.DataFrame(
             {
                 "scenario": s.name,
@@ -254,14 +253,14 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
                 "supply_fraction": frac[:, j],
                 "loss_fraction": 1.0 - frac[:, j],
                 "baseline_supply_fraction": base,
-                "time_to_impact_days": tti,
-                "days_lost": np.array([total(d) for d in cap_sets], dtype=float),
+                "time_to_impact_days": down.first(caps),
+                "days_lost": down.total(caps),
             },
             index=pd.Index(c.ids[caps], name="capability"),
         )
         df = df.sort_values(["nation_id", "platform_id"], kind="stable")
         frames.append(df)
-        exposed.append(_exposed(c, lists, s, outages[j], df))
+        exposed.append(_exposed(c, stock, s, outages[j], df))
 
     capabilities = _stack(frames, CAPABILITY_COLUMNS, "capability")
     return WhatIfResult(capabilities=capabilities, nations=_nations(capabilities),
@@ -336,8 +335,8 @@ def down_sets(network: SupplyNetwork, scenario: Scenario) -> dict[str, list]:
     """
     check_scenarios(network, [scenario])
     c = network.compiled
-    down = _down_sets(_Lists(c), _outage(c, scenario), scenario.horizon_days)
-    return {c.ids[v]: [(float(a), float(b)) for a, b in d] for v, d in sorted(down.items())}
+    down = _down_sets(c, _stock(c), _outage(c, scenario), scenario.horizon_days)
+    return {c.ids[v]: down.of(v) for v in np.flatnonzero(down.count).tolist()}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -356,76 +355,188 @@ def _outage(c, s: Scenario) -> dict[int, float]:
     return out
 
 
-class _Lists:
-    """The compiled arrays the interval pass reads, as Python lists (fast scalar access).
+class _Down(NamedTuple):
+    """Down sets (as seen downstream, clipped to the horizon) of every node, as flat arrays.
 
-    Built once per batch from the compiled arrays and their topology (``succ_ptr``/``succ``:
-    node -> the nodes that list it in one of their groups).
+    Node ``v`` is down on ``[a[i], b[i])`` for ``i`` in ``start[v]:start[v] + count[v]``
+    (sorted and merged, as in :mod:`riskgraph.model.intervals`); ``count[v] = 0``: never.
     """
 
-    def __init__(self, c):
-        self.group_ptr = c.group_ptr.tolist()
-        self.member_ptr = c.member_ptr.tolist()
-        self.member = c.member.tolist()
-        self.group_k = c.group_k.tolist()
-        self.stock = np.where(c.kind == COMPONENT, c.stock_days, 0.0).tolist()
-        self.succ_list = c.topology.succ.tolist()
-        self.succ_ptr_list = c.topology.succ_ptr.tolist()
+    count: np.ndarray
+    start: np.ndarray
+    a: np.ndarray
+    b: np.ndarray
+
+    def of(self, v: int) -> list[tuple[float, float]]:
+        lo = int(self.start[v])
+        hi = lo + int(self.count[v])
+        return list(zip(self.a[lo:hi].tolist(), self.b[lo:hi].tolist()))
+
+    def first(self, nodes: np.ndarray) -> np.ndarray:
+        """:func:`~riskgraph.model.intervals.first` of each node's set (NaN: never down)."""
+        out = np.full(len(nodes), np.nan)
+        down = self.count[nodes] > 0
+        out[down] = self.a[self.start[nodes[down]]]
+        return out
+
+    def total(self, nodes: np.ndarray) -> np.ndarray:
+        """:func:`~riskgraph.model.intervals.total` of each node's set, summed interval by
+        interval in the same order (so the same float)."""
+        count, start = self.count[nodes], self.start[nodes]
+        out = np.zeros(len(nodes))
+        for i in range(int(count.max()) if len(nodes) else 0):
+            more = count > i
+            j = start[more] + i
+            out[more] += self.b[j] - self.a[j]
+        return out
 
 
-def _down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
-    """Down sets (as seen downstream, clipped to the horizon) of every node that has one.
+def _stock(c) -> np.ndarray:
+    """Days of stock per node (only components hold stock)."""
+    return np.where(c.kind == COMPONENT, c.stock_days, 0.0)
 
-    Nodes are visited in index (= topological) order from a heap seeded with the failed
-    points, so each node is computed once, after all its inputs, and only nodes that a
-    non-empty down set reaches are touched.
+
+def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -> _Down:
+    """The down sets (DESIGN §3.3) of a scenario's failed points and everything they reach.
+
+    Level by level over the cone downstream of the failed points: the intervals of each
+    group's down members are combined by :func:`~riskgraph.model.intervals.covered_flat`
+    (at least ``n - k + 1`` members down), then each node's own window and its groups'
+    sets are joined (covered once) and delayed by its stock. No Python loop over nodes.
     """
-    own = {v: clip([(0.0, d)], horizon) for v, d in outage.items()}
-    heap = list(own)
-    heapq.heapify(heap)
-    queued = set(heap)
-    down: dict[int, list] = {}
-    group_ptr, member_ptr, member, group_k = g.group_ptr, g.member_ptr, g.member, g.group_k
-    succ_ptr, succ = g.succ_ptr_list, g.succ_list
-    while heap:
-        v = heapq.heappop(heap)
-        parts = [own[v]] if own.get(v) else []
-        for grp in range(group_ptr[v], group_ptr[v + 1]):
-            lo, hi = member_ptr[grp], member_ptr[grp + 1]
-            sets = [down[m] for m in member[lo:hi] if m in down]
-            if not sets:
-                continue
-            need = hi - lo - group_k[grp] + 1
-            gset = sets[0] if need == 1 and len(sets) == 1 else \
-                covered(sets, need, horizon=horizon)
-            if gset:
-                parts.append(gset)
-        d = parts[0] if len(parts) == 1 else covered(parts, 1)
-        if d and g.stock[v] > 0:
-            d = delay(d, g.stock[v])
-        if d:
-            down[v] = d
-            for w in succ[succ_ptr[v]:succ_ptr[v + 1]]:
-                if w not in queued:
-                    queued.add(w)
-                    heapq.heappush(heap, w)
-    return down
+    n, horizon = c.n, float(horizon)
+    count = np.zeros(n, np.int64)
+    start = np.zeros(n, np.int64)
+    store_a, store_b, used = np.empty(1024), np.empty(1024), 0
+    points = np.array(sorted(outage), dtype=np.int64)
+    if not len(points):
+        return _Down(count, start, store_a[:0], store_b[:0])
+    # own windows: clip([(0, d)], horizon)
+    own_end = np.full(n, np.nan)
+    days = np.array([outage[v] for v in points.tolist()], dtype=float)
+    own_end[points] = np.where((days > 0) & (horizon > 0), np.minimum(days, horizon), np.nan)
+    gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
+    cone = c.topology.descendants(points)
+    bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        vs = cone[lo:hi]
+        ng = gp[vs + 1] - gp[vs]
+        gidx = ranges(gp[vs], ng)
+        msz = mp[gidx + 1] - mp[gidx]
+        mem = member[ranges(mp[gidx], msz)]
+        mgrp = np.repeat(np.arange(len(gidx)), msz)
+        mc = count[mem]
+        live = mc > 0
+        mem, mgrp, mc = mem[live], mgrp[live], mc[live]
+        iv = ranges(start[mem], mc)
+        seg = np.repeat(mgrp, mc)
+        need = msz - group_k[gidx] + 1
+        sweep = need[seg] >= 1
+        gseg, ga, gb = covered_flat(seg[sweep], store_a[iv[sweep]], store_b[iv[sweep]], need)
+        # need <= 0 (k above the group size): down over the whole horizon once any member is
+        whole = np.flatnonzero((need <= 0) & (np.bincount(mgrp, minlength=len(gidx)) > 0))
+        if len(whole) and horizon > 0:
+            gseg = np.r_[gseg, whole]
+            ga = np.r_[ga, np.zeros(len(whole))]
+            gb = np.r_[gb, np.full(len(whole), horizon)]
+        # a node: its own window joined with its groups' sets, then its stock
+        own = np.flatnonzero(~np.isnan(own_end[vs]))
+        node = np.r_[np.repeat(np.arange(len(vs)), ng)[gseg], own]
+        na, nb = np.r_[ga, np.zeros(len(own))], np.r_[gb, own_end[vs[own]]]
+        node, na, nb = covered_flat(node, na, nb, np.ones(len(vs), np.int64))
+        s = stock[vs[node]]
+        na = np.where(s > 0, na + s, na)
+        keep = na < nb
+        node, na, nb = node[keep], na[keep], nb[keep]
+        if not len(node):
+            continue
+        if used + len(node) > len(store_a):
+            size = max(2 * len(store_a), used + len(node))
+            store_a = np.r_[store_a[:used], np.empty(size - used)]
+            store_b = np.r_[store_b[:used], np.empty(size - used)]
+        per = np.bincount(node, minlength=len(vs))
+        count[vs] = per
+        start[vs] = used + np.cumsum(per) - per
+        store_a[used:used + len(node)] = na
+        store_b[used:used + len(node)] = nb
+        used += len(node)
+    return _Down(count, start, store_a[:used], store_b[:used])
 
 
-def _exposed(c, g: _Lists, s: Scenario, outage: dict[int, float], caps: pd.DataFrame
-             ) -> pd.DataFrame:
+def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
+                      targets: np.ndarray) -> np.ndarray:
+    """First down day of each of ``targets`` (rows) if ``points[j]`` alone (column ``j``)
+    were down over the whole horizon; NaN when never.
+
+    With one point down on ``[0, horizon)`` every down set is empty or ``[t, horizon)``, so
+    §3.3 reduces to a scalar per node: a group needing ``need = n - k + 1`` members down
+    falls at the need-th smallest member time, a node at the earliest of its own time and
+    its groups', plus its stock (never, once at or past the horizon). One sweep of the
+    levels of the points' cones does all points at once.
+    """
+    horizon = float(horizon)
+    n_pts = len(points)
+    cone = c.topology.descendants(points)
+    local = np.full(c.n, len(cone), np.int64)  # outside the cone: the last row, never down
+    local[cone] = np.arange(len(cone))
+    t = np.full((len(cone) + 1, n_pts), np.inf)
+    if horizon > 0:
+        t[local[points], np.arange(n_pts)] = 0.0
+    gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
+    bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
+    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
+        vs = cone[lo:hi]
+        ng = gp[vs + 1] - gp[vs]
+        has = np.flatnonzero(ng > 0)
+        if len(has):
+            gidx = ranges(gp[vs[has]], ng[has])
+            msz = mp[gidx + 1] - mp[gidx]
+            vals = t[local[member[ranges(mp[gidx], msz)]]]
+            mstart = np.cumsum(msz) - msz
+            need = msz - group_k[gidx] + 1
+            some = msz > 0
+            g = np.full((len(gidx), n_pts), np.inf)
+            if some.any():
+                lowest = np.minimum.reduceat(vals, mstart[some], axis=0)
+                g[some] = np.where((need[some] <= 1)[:, None], lowest, np.inf)
+                g[some & (need <= 0)] = np.where(lowest[need[some] <= 0] < np.inf, 0.0, np.inf)
+                top = some & (need == msz) & (need > 1)
+                if top.any():
+                    g[top] = np.maximum.reduceat(vals, mstart[some], axis=0)[top[some]]
+                mid = np.flatnonzero(some & (need > 1) & (need < msz))
+                if len(mid):
+                    rows = ranges(mstart[mid], msz[mid])
+                    seg = np.repeat(np.arange(len(mid)), msz[mid])
+                    pick = np.cumsum(msz[mid]) - msz[mid] + need[mid] - 1
+                    for j in range(n_pts):
+                        col = vals[rows, j]
+                        g[mid, j] = col[np.lexsort((col, seg))][pick]
+            gstart = np.cumsum(ng[has]) - ng[has]
+            rows = local[vs[has]]
+            t[rows] = np.minimum(t[rows], np.minimum.reduceat(g, gstart, axis=0))
+        rows = local[vs]
+        s = stock[vs][:, None]
+        late = np.where(s > 0, t[rows] + s, t[rows])
+        t[rows] = np.where(late < horizon, late, np.inf)
+    out = t[local[targets]]
+    out[np.isinf(out)] = np.nan
+    return out
+
+
+def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
+             caps: pd.DataFrame) -> pd.DataFrame:
     hit = caps[caps["time_to_impact_days"].notna()]
     if hit.empty or not outage:
         return pd.DataFrame(columns=list(EXPOSED_COLUMNS))
     hit_idx = np.array([c.index[v] for v in hit.index])
     order = [c.index[x] for x in s.fail] + [v for v in outage if c.ids[v] not in s.fail]
+    survive = _first_down_alone(c, stock, np.array(order, dtype=np.int64), s.horizon_days,
+                                hit_idx)
     rows = []
-    for x in order:
+    for j, x in enumerate(order):
         reach = c.topology.descendant_mask([x])[hit_idx]
         sub = hit[reach]
         days = outage[x]
-        alone = _down_sets(g, {x: s.horizon_days}, s.horizon_days)
-        survive = [first(alone.get(int(v), [])) for v in hit_idx[reach]]
         rows.append(pd.DataFrame(
             {
                 "scenario": s.name,
@@ -434,7 +545,7 @@ def _exposed(c, g: _Lists, s: Scenario, outage: dict[int, float], caps: pd.DataF
                 "platform_id": sub["platform_id"],
                 "down_days": float(days),
                 "time_to_impact_days": sub["time_to_impact_days"],
-                "time_to_survive_days": np.asarray(survive, dtype=float),
+                "time_to_survive_days": survive[reach, j],
                 "exposed": days > sub["time_to_impact_days"],
             },
             index=sub.index,
