@@ -197,31 +197,53 @@ class Topology:
         """Capabilities downstream of every node (0 for capabilities themselves).
 
         A node reaches capability (N, P) exactly when it reaches platform P (or is P), so
-        the bitsets carry one bit per *fielded platform*, and a platform bit counts as many
-        capabilities as the platform has fielders: platforms are laid out by fielder count,
-        each count starting a new 64-bit word, so a word's popcount times its count is
-        exact. Cached (read only).
+        it suffices to know which fielded platforms each node reaches; a platform counts as
+        many capabilities as it has fielders. Platforms are taken 64 at a time, each a bit
+        of one word, and the bits are OR-ed backwards over the union of their ancestor
+        cones only, level by level: the work is about the sum of the platforms' ancestor
+        cones (one sweep over the whole network per 64 platforms would grow with nodes ×
+        platforms). Cached (read only).
         """
         hit = self._cones.get(("capability_reach", b""))
         if hit is not None:
             return hit
         platforms, fielders = np.unique(self.capability_platform, return_counts=True)
-        order = np.lexsort((platforms, fielders))
-        platforms, fielders = platforms[order], fielders[order]
-        bits = np.empty(len(platforms), dtype=np.int64)
-        weights: list[int] = []
-        pos = 0
-        for f in np.unique(fielders):
-            group = np.flatnonzero(fielders == f)
-            bits[group] = pos * 64 + np.arange(len(group))
-            words = -(-len(group) // 64)
-            weights.extend([int(f)] * words)
-            pos += words
-        counts = self.reach_counts(platforms, bits, np.asarray(weights, dtype=np.int64),
-                                   max_cells=max_cells)
+        counts = np.zeros(self.n, dtype=np.int64)
+        local = np.full(self.n, -1, dtype=np.int64)
+        for b0 in range(0, len(platforms), 64):
+            cone, reached = self._platform_bits(platforms[b0:b0 + 64], local)
+            counts[cone] += reached @ fielders[b0:b0 + 64].astype(np.int64)
         counts.setflags(write=False)
         self._cones[("capability_reach", b"")] = counts
         return counts
+
+    def _platform_bits(self, block: np.ndarray, local: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """(ancestor cone of ``block``, a cone × len(block) 0/1 matrix of which of the
+        block's platforms each cone node reaches). ``local`` is scratch: all -1 in and
+        out."""
+        cone = _sweep(self.pred_ptr, self.pred, block, self.n)
+        local[cone] = np.arange(len(cone))
+        bits = np.zeros(len(cone), dtype=np.uint64)
+        bits[local[block]] = np.left_shift(np.uint64(1),
+                                           np.arange(len(block), dtype=np.uint64))
+        deg = self.succ_ptr[cone + 1] - self.succ_ptr[cone]
+        src = np.repeat(np.arange(len(cone)), deg)
+        dst = local[self.succ[ranges(self.succ_ptr[cone], deg)]]
+        inside = dst >= 0
+        src, dst = src[inside], dst[inside]
+        # cone nodes are in index order, so a level's nodes and their edges are contiguous
+        node_level = np.searchsorted(self.level_ptr, cone, side="right") - 1
+        edge_level = node_level[src]
+        for lvl in np.unique(edge_level)[::-1]:
+            e0, e1 = np.searchsorted(edge_level, [lvl, lvl + 1])  # ascending by source
+            s, d = src[e0:e1], dst[e0:e1]
+            starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+            bits[s[starts]] |= np.bitwise_or.reduceat(bits[d], starts)
+        local[cone] = -1
+        reached = np.unpackbits(bits.view(np.uint8).reshape(-1, 8), axis=1,
+                                bitorder="little")[:, :len(block)]
+        return cone, reached
 
     def distances(self, starts, *, downstream: bool, depth: int | None = None
                   ) -> dict[int, int]:
