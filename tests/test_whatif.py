@@ -754,8 +754,9 @@ def _check_fast_passes(net, scenarios):
         points = np.array(list(outage), dtype=np.int64)
         if not len(points):
             continue
-        alone = _first_down_alone(c, stock, points, s.horizon_days, everything)
+        alone, reached = _first_down_alone(c, stock, points, s.horizon_days, everything)
         for j, x in enumerate(points.tolist()):
+            assert np.array_equal(reached[:, j], c.topology.descendant_mask([x])), (s, x)
             ref = ref_down_sets(g, {x: s.horizon_days}, s.horizon_days)
             expected = [first(ref.get(v, [])) for v in range(c.n)]
             assert np.array_equal(alone[:, j], expected, equal_nan=True), (s, x)

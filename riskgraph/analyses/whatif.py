@@ -402,7 +402,9 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
     Level by level over the cone downstream of the failed points: the intervals of each
     group's down members are combined by :func:`~riskgraph.model.intervals.covered_flat`
     (at least ``n - k + 1`` members down), then each node's own window and its groups'
-    sets are joined (covered once) and delayed by its stock. No Python loop over nodes.
+    sets are joined (covered once) and delayed by its stock. A set that is the only one
+    combined (one down member of a group needing one, one part of a node) passes through
+    as it is, as in :func:`~riskgraph.model.intervals.covered`. No Python loop over nodes.
     """
     n, horizon = c.n, float(horizon)
     count = np.zeros(n, np.int64)
@@ -431,19 +433,32 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
         iv = ranges(start[mem], mc)
         seg = np.repeat(mgrp, mc)
         need = msz - group_k[gidx] + 1
-        sweep = need[seg] >= 1
+        n_live = np.bincount(mgrp, minlength=len(gidx))
+        sweep = ((n_live >= np.maximum(need, 2)) & (need >= 1))[seg]
+        alone = ((n_live == 1) & (need == 1))[seg]
         gseg, ga, gb = covered_flat(seg[sweep], store_a[iv[sweep]], store_b[iv[sweep]], need)
         # need <= 0 (k above the group size): down over the whole horizon once any member is
-        whole = np.flatnonzero((need <= 0) & (np.bincount(mgrp, minlength=len(gidx)) > 0))
-        if len(whole) and horizon > 0:
-            gseg = np.r_[gseg, whole]
-            ga = np.r_[ga, np.zeros(len(whole))]
-            gb = np.r_[gb, np.full(len(whole), horizon)]
+        whole = np.flatnonzero((need <= 0) & (n_live > 0)) if horizon > 0 else []
+        gseg = np.r_[gseg, seg[alone], whole]
+        ga = np.r_[ga, store_a[iv[alone]], np.zeros(len(whole))]
+        gb = np.r_[gb, store_b[iv[alone]], np.full(len(whole), horizon)]
         # a node: its own window joined with its groups' sets, then its stock
         own = np.flatnonzero(~np.isnan(own_end[vs]))
         node = np.r_[np.repeat(np.arange(len(vs)), ng)[gseg], own]
         na, nb = np.r_[ga, np.zeros(len(own))], np.r_[gb, own_end[vs[own]]]
-        node, na, nb = covered_flat(node, na, nb, np.ones(len(vs), np.int64))
+        down_groups = np.zeros(len(gidx) + len(vs), dtype=bool)
+        down_groups[gseg] = True
+        down_groups[len(gidx) + own] = True
+        parts = np.bincount(np.r_[np.repeat(np.arange(len(vs)), ng), np.arange(len(vs))],
+                            weights=down_groups, minlength=len(vs))
+        many = parts[node] > 1
+        node1, na1, nb1 = covered_flat(node[many], na[many], nb[many],
+                                       np.ones(len(vs), np.int64))
+        node = np.r_[node1, node[~many]]
+        if not len(node):
+            continue
+        order = np.argsort(node, kind="stable")
+        node, na, nb = node[order], np.r_[na1, na[~many]][order], np.r_[nb1, nb[~many]][order]
         s = stock[vs[node]]
         na = np.where(s > 0, na + s, na)
         keep = na < nb
@@ -463,10 +478,25 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
     return _Down(count, start, store_a[:used], store_b[:used])
 
 
+def _segments(ufunc, rows: np.ndarray, sizes: np.ndarray, empty) -> np.ndarray:
+    """``ufunc`` over consecutive segments of ``rows`` (``sizes`` rows each, ``empty`` for
+    none); segments of one row are copied, not reduced."""
+    out = np.full((len(sizes),) + rows.shape[1:], empty, dtype=rows.dtype)
+    starts = np.cumsum(sizes) - sizes
+    one = sizes == 1
+    out[one] = rows[starts[one]]
+    many = sizes > 1
+    if many.any():
+        sub = rows[ranges(starts[many], sizes[many])]
+        out[many] = ufunc.reduceat(sub, np.cumsum(sizes[many]) - sizes[many], axis=0)
+    return out
+
+
 def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
-                      targets: np.ndarray) -> np.ndarray:
+                      targets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First down day of each of ``targets`` (rows) if ``points[j]`` alone (column ``j``)
-    were down over the whole horizon; NaN when never.
+    were down over the whole horizon (NaN when never), and whether it is downstream of
+    ``points[j]`` at all.
 
     With one point down on ``[0, horizon)`` every down set is empty or ``[t, horizon)``, so
     §3.3 reduces to a scalar per node: a group needing ``need = n - k + 1`` members down
@@ -480,47 +510,48 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
     local = np.full(c.n, len(cone), np.int64)  # outside the cone: the last row, never down
     local[cone] = np.arange(len(cone))
     t = np.full((len(cone) + 1, n_pts), np.inf)
+    reach = np.zeros((len(cone) + 1, n_pts), dtype=bool)
+    reach[local[points], np.arange(n_pts)] = True
     if horizon > 0:
         t[local[points], np.arange(n_pts)] = 0.0
     gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
     bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
         vs = cone[lo:hi]
-        ng = gp[vs + 1] - gp[vs]
-        has = np.flatnonzero(ng > 0)
-        if len(has):
-            gidx = ranges(gp[vs[has]], ng[has])
-            msz = mp[gidx + 1] - mp[gidx]
-            vals = t[local[member[ranges(mp[gidx], msz)]]]
-            mstart = np.cumsum(msz) - msz
-            need = msz - group_k[gidx] + 1
-            some = msz > 0
-            g = np.full((len(gidx), n_pts), np.inf)
-            if some.any():
-                lowest = np.minimum.reduceat(vals, mstart[some], axis=0)
-                g[some] = np.where((need[some] <= 1)[:, None], lowest, np.inf)
-                g[some & (need <= 0)] = np.where(lowest[need[some] <= 0] < np.inf, 0.0, np.inf)
-                top = some & (need == msz) & (need > 1)
-                if top.any():
-                    g[top] = np.maximum.reduceat(vals, mstart[some], axis=0)[top[some]]
-                mid = np.flatnonzero(some & (need > 1) & (need < msz))
-                if len(mid):
-                    rows = ranges(mstart[mid], msz[mid])
-                    seg = np.repeat(np.arange(len(mid)), msz[mid])
-                    pick = np.cumsum(msz[mid]) - msz[mid] + need[mid] - 1
-                    for j in range(n_pts):
-                        col = vals[rows, j]
-                        g[mid, j] = col[np.lexsort((col, seg))][pick]
-            gstart = np.cumsum(ng[has]) - ng[has]
-            rows = local[vs[has]]
-            t[rows] = np.minimum(t[rows], np.minimum.reduceat(g, gstart, axis=0))
         rows = local[vs]
+        ng = gp[vs + 1] - gp[vs]
+        if ng.any():
+            gidx = ranges(gp[vs], ng)
+            msz = mp[gidx + 1] - mp[gidx]
+            mrows = local[member[ranges(mp[gidx], msz)]]
+            vals = t[mrows]
+            need = msz - group_k[gidx] + 1
+            lowest = _segments(np.minimum, vals, msz, np.inf)
+            g = np.where((need == 1)[:, None], lowest, np.inf)
+            g[need <= 0] = np.where(lowest[need <= 0] < np.inf, 0.0, np.inf)
+            mstart = np.cumsum(msz) - msz
+            top = np.flatnonzero((need == msz) & (need > 1))
+            if len(top):
+                sub = vals[ranges(mstart[top], msz[top])]
+                g[top] = np.maximum.reduceat(sub, np.cumsum(msz[top]) - msz[top], axis=0)
+            mid = np.flatnonzero((need > 1) & (need < msz))
+            if len(mid):
+                sub = ranges(mstart[mid], msz[mid])
+                seg = np.repeat(np.arange(len(mid)), msz[mid])
+                pick = np.cumsum(msz[mid]) - msz[mid] + need[mid] - 1
+                for j in range(n_pts):
+                    col = vals[sub, j]
+                    g[mid, j] = col[np.lexsort((col, seg))][pick]
+            t[rows] = np.minimum(t[rows], _segments(np.minimum, g, ng, np.inf))
+            # a node's members, all groups together, are consecutive entries
+            per_node = mp[gp[vs + 1]] - mp[gp[vs]]
+            reach[rows] |= _segments(np.logical_or, reach[mrows], per_node, False)
         s = stock[vs][:, None]
         late = np.where(s > 0, t[rows] + s, t[rows])
         t[rows] = np.where(late < horizon, late, np.inf)
     out = t[local[targets]]
     out[np.isinf(out)] = np.nan
-    return out
+    return out, reach[local[targets]]
 
 
 def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
@@ -530,11 +561,11 @@ def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
         return pd.DataFrame(columns=list(EXPOSED_COLUMNS))
     hit_idx = np.array([c.index[v] for v in hit.index])
     order = [c.index[x] for x in s.fail] + [v for v in outage if c.ids[v] not in s.fail]
-    survive = _first_down_alone(c, stock, np.array(order, dtype=np.int64), s.horizon_days,
-                                hit_idx)
+    survive, reached = _first_down_alone(c, stock, np.array(order, dtype=np.int64),
+                                         s.horizon_days, hit_idx)
     rows = []
     for j, x in enumerate(order):
-        reach = c.topology.descendant_mask([x])[hit_idx]
+        reach = reached[:, j]
         sub = hit[reach]
         days = outage[x]
         rows.append(pd.DataFrame(
