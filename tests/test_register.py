@@ -163,6 +163,10 @@ def test_dense_row_sums_match_numpy(n_cols):
         row, col = np.nonzero(dense)
         got = _dense_row_sums(row, col, dense[row, col], 6, n_cols)
         assert (got == dense.sum(axis=1)).all()
+        shuffled = rng.permutation(len(row))
+        got = _dense_row_sums(row[shuffled], col[shuffled], dense[row, col][shuffled], 6,
+                              n_cols)
+        assert (got == dense.sum(axis=1)).all()
 
 
 def test_sample_register_names_famous_dependencies():

@@ -141,8 +141,9 @@ def _loss_cells(c, idx: np.ndarray, *, max_cells: int
                       np.ones(len(idx) * len(dead))))
     point, cap, loss = (np.concatenate([x[i] for x in parts]) if parts else
                         np.zeros(0, dt) for i, dt in enumerate((np.int64, np.int64, float)))
-    order = np.lexsort((cap, point))
-    point, cap, loss = point[order], cap[order], loss[order]
+    if len(dead):  # the cone pass yields cells sorted by (point, capability) already
+        order = np.lexsort((cap, point))
+        point, cap, loss = point[order], cap[order], loss[order]
     hit = loss != 0
     return point[hit], cap[hit], loss[hit]
 
@@ -166,28 +167,40 @@ def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: i
     leaf = np.searchsorted(starts, col, side="right") - 1
     rel = col - starts[leaf]
     size = lengths[leaf]
-    # chain slot: 0-7 the interleaved accumulators, 8 a short block, 9 a block's tail
-    slot = np.where(size < 8, 8, np.where(rel < size - size % 8, rel % 8, 9))
-    # order (row, leaf, slot, col): entries come sorted by (row, col), so a stable sort on
-    # (row, leaf, slot) only reorders slots inside a leaf
+    # chain slot: 0-7 the interleaved accumulators, 8 a short block, 9 a block's tail;
+    # step: the entry's place in its chain by position (zeros skipped add nothing, so
+    # adding in position order is adding in the chain's order)
+    tcut = size - size % 8
+    short = size < 8
+    in_tail = ~short & (rel >= tcut)
+    slot = np.where(short, 8, np.where(in_tail, 9, rel % 8))
+    step = np.where(short, rel, np.where(in_tail, rel - tcut, rel // 8))
     flat = row * n_cols + col
-    first_order = (np.arange(len(flat)) if (np.diff(flat) > 0).all()
-                   else np.argsort(flat, kind="stable"))
-    inst_key = row * len(starts) + leaf
-    order = first_order[np.argsort((inst_key * 10 + slot)[first_order], kind="stable")]
-    inst_key, slot, val = inst_key[order], slot[order], val[order]
+    if not (np.diff(flat) > 0).all():  # callers pass (row, col)-sorted cells
+        order = np.argsort(flat, kind="stable")
+        row, leaf, slot, step, val = row[order], leaf[order], slot[order], step[order], \
+            val[order]
+    inst_key = row * len(starts) + leaf  # sorted, as leaves follow columns
     new_inst = np.r_[True, inst_key[1:] != inst_key[:-1]]
     inst_of = np.cumsum(new_inst) - 1
     inst = inst_key[new_inst]
     acc = np.zeros((len(inst), 10))
-    _sequential_add(acc.reshape(-1), inst_of * 10 + slot, val, skip=9)
+    flat_acc = acc.reshape(-1)
+    chain = slot != 9
+    target, cval, cstep = inst_of[chain] * 10 + slot[chain], val[chain], step[chain]
+    for k in range(int(cstep.max(initial=-1)) + 1):  # each (chain, step) holds one entry
+        sel = cstep == k
+        flat_acc[target[sel]] += cval[sel]
     r = acc
     tree = ((r[:, 0] + r[:, 1]) + (r[:, 2] + r[:, 3])) + ((r[:, 4] + r[:, 5])
                                                           + (r[:, 6] + r[:, 7]))
     inst_leaf = inst % len(starts)
     value = np.where(lengths[inst_leaf] >= 8, tree, acc[:, 8])
-    tail = slot == 9
-    _sequential_add(value, inst_of[tail], val[tail])
+    tail = ~chain
+    target, tval, tstep = inst_of[tail], val[tail], step[tail]
+    for k in range(int(tstep.max(initial=-1)) + 1):
+        sel = tstep == k
+        value[target[sel]] += tval[sel]
     # fold the leaves up the halving tree. Nodes are numbered in pre-order, so replacing
     # the deepest nodes by their parents keeps each row's nodes sorted and brings the two
     # siblings together; a + b is commutative, so their sum is exact in either order
@@ -203,24 +216,6 @@ def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: i
         key_row, node = key_row[start], node[start]
     out[key_row] = value
     return out
-
-
-def _sequential_add(acc: np.ndarray, target: np.ndarray, val: np.ndarray, *,
-                    skip: int | None = None) -> None:
-    """``acc[target[i]] += val[i]`` in order of ``i``, one term per target per pass
-    (``target`` sorted, so equal targets are adjacent); targets ``≡ skip (mod 10)`` are
-    left alone."""
-    if skip is not None:
-        keep = target % 10 != skip
-        target, val = target[keep], val[keep]
-    if not len(target):
-        return
-    first = np.r_[True, target[1:] != target[:-1]]
-    run = np.cumsum(first) - 1
-    rank = np.arange(len(target)) - np.flatnonzero(first)[run]
-    for k in range(int(rank.max()) + 1):
-        sel = rank == k
-        acc[target[sel]] += val[sel]
 
 
 def _pairwise_tree(n: int):
