@@ -478,15 +478,17 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
     return _Down(count, start, store_a[:used], store_b[:used])
 
 
-def _segments(ufunc, rows: np.ndarray, sizes: np.ndarray, empty) -> np.ndarray:
-    """``ufunc`` over consecutive segments of ``rows`` (``sizes`` rows each, ``empty`` for
+def _segments(ufunc, rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+              empty) -> np.ndarray:
+    """``ufunc`` over the segments ``rows[starts[i]:starts[i] + sizes[i]]`` (``empty`` for
     none); segments of one row are copied, not reduced."""
+    if (sizes == 1).all():
+        return rows[starts]
     out = np.full((len(sizes),) + rows.shape[1:], empty, dtype=rows.dtype)
-    starts = np.cumsum(sizes) - sizes
-    one = sizes == 1
+    one = np.flatnonzero(sizes == 1)
     out[one] = rows[starts[one]]
-    many = sizes > 1
-    if many.any():
+    many = np.flatnonzero(sizes > 1)
+    if len(many):
         sub = rows[ranges(starts[many], sizes[many])]
         out[many] = ufunc.reduceat(sub, np.cumsum(sizes[many]) - sizes[many], axis=0)
     return out
@@ -502,18 +504,21 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
     §3.3 reduces to a scalar per node: a group needing ``need = n - k + 1`` members down
     falls at the need-th smallest member time, a node at the earliest of its own time and
     its groups', plus its stock (never, once at or past the horizon). One sweep of the
-    levels of the points' cones does all points at once.
+    levels of the points' cones does all points at once; "downstream of point j" travels
+    along as bit j of a bitset.
     """
     horizon = float(horizon)
     n_pts = len(points)
     cone = c.topology.descendants(points)
     local = np.full(c.n, len(cone), np.int64)  # outside the cone: the last row, never down
     local[cone] = np.arange(len(cone))
+    at = local[points]
     t = np.full((len(cone) + 1, n_pts), np.inf)
-    reach = np.zeros((len(cone) + 1, n_pts), dtype=bool)
-    reach[local[points], np.arange(n_pts)] = True
     if horizon > 0:
-        t[local[points], np.arange(n_pts)] = 0.0
+        t[at, np.arange(n_pts)] = 0.0
+    reach = np.zeros((len(cone) + 1, -(-n_pts // 64)), dtype=np.uint64)
+    np.bitwise_or.at(reach, (at, np.arange(n_pts) // 64),
+                     np.left_shift(np.uint64(1), (np.arange(n_pts) % 64).astype(np.uint64)))
     gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
     bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
@@ -525,15 +530,15 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
             msz = mp[gidx + 1] - mp[gidx]
             mrows = local[member[ranges(mp[gidx], msz)]]
             vals = t[mrows]
-            need = msz - group_k[gidx] + 1
-            lowest = _segments(np.minimum, vals, msz, np.inf)
-            g = np.where((need == 1)[:, None], lowest, np.inf)
-            g[need <= 0] = np.where(lowest[need <= 0] < np.inf, 0.0, np.inf)
             mstart = np.cumsum(msz) - msz
-            top = np.flatnonzero((need == msz) & (need > 1))
-            if len(top):
-                sub = vals[ranges(mstart[top], msz[top])]
-                g[top] = np.maximum.reduceat(sub, np.cumsum(msz[top]) - msz[top], axis=0)
+            need = msz - group_k[gidx] + 1
+            g = np.full((len(gidx), n_pts), np.inf)
+            low = np.flatnonzero(need <= 1)  # need 1: the earliest member; need <= 0: day 0
+            lowest = _segments(np.minimum, vals, mstart[low], msz[low], np.inf)
+            g[low] = np.where((need[low] == 1)[:, None], lowest,
+                              np.where(lowest < np.inf, 0.0, np.inf))
+            top = np.flatnonzero((need == msz) & (need > 1))  # every member: the latest
+            g[top] = _segments(np.maximum, vals, mstart[top], msz[top], np.inf)
             mid = np.flatnonzero((need > 1) & (need < msz))
             if len(mid):
                 sub = ranges(mstart[mid], msz[mid])
@@ -542,16 +547,21 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
                 for j in range(n_pts):
                     col = vals[sub, j]
                     g[mid, j] = col[np.lexsort((col, seg))][pick]
-            t[rows] = np.minimum(t[rows], _segments(np.minimum, g, ng, np.inf))
+            t[rows] = np.minimum(t[rows], _segments(np.minimum, g, np.cumsum(ng) - ng, ng,
+                                                    np.inf))
             # a node's members, all groups together, are consecutive entries
             per_node = mp[gp[vs + 1]] - mp[gp[vs]]
-            reach[rows] |= _segments(np.logical_or, reach[mrows], per_node, False)
+            reach[rows] |= _segments(np.bitwise_or, reach[mrows], np.cumsum(per_node) - per_node,
+                                     per_node, 0)
         s = stock[vs][:, None]
         late = np.where(s > 0, t[rows] + s, t[rows])
         t[rows] = np.where(late < horizon, late, np.inf)
     out = t[local[targets]]
     out[np.isinf(out)] = np.nan
-    return out, reach[local[targets]]
+    bits = reach[local[targets]]
+    j = np.arange(n_pts)
+    downstream = (bits[:, j // 64] >> (j % 64).astype(np.uint64)) & np.uint64(1) == 1
+    return out, downstream
 
 
 def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
