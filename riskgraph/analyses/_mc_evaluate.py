@@ -103,64 +103,38 @@ class _FailTrials:
 
 
 def _run_batch(b: Batch, failed, state, down, reduce, fail_trials, dd, du) -> None:
-    """Evaluate one batch's blocks side by side and store their pair estimates."""
-    full = _FullWidth(b, failed, state)
-    parts_f, parts_b, spans, forced = [], [], [], {}
-    col = 0
+    """Evaluate one batch's blocks, one :func:`run_plan` call each, and store their pair
+    estimates. Blocks on every trial read the chunk's failed-words and base state through
+    row maps (no full-width copies); the output array is reused from block to block."""
+    buf = None
     for blk in b.blocks:
         sel = _picked_trials(blk, fail_trials, reduce.trials)
-        if sel is not None and not len(sel):
-            spans.append((blk, sel, 0, 0))  # x never failed: forced up is unforced
+        if sel is not None and not len(sel):  # x never failed: forced up is unforced
+            du[blk.slots] = reduce(down[blk.cap_pos])
             continue
         if sel is None:
-            parts_f.append(full.failed())
-            parts_b.append(full.base())
+            width = failed.shape[1]
+            if buf is None:
+                buf = np.empty((len(b.plan.nodes), width), dtype=np.uint64)
+            s = run_plan(b.plan, failed, failed_rows=b.failed_rows, base=state,
+                         base_rows=b.base_rows, forced=_forced(blk, width), out=buf)
         else:
-            parts_f.append(_pick(failed, b.failed_rows, sel))
-            parts_b.append(_pick(state, b.base_rows, sel))
-        width = parts_f[-1].shape[1]
-        spans.append((blk, sel, col, col + width))
-        for step, pos in blk.forced.items():
-            forced.setdefault(step, []).append((pos, col, col + width, blk.up))
-        col += width
-    s = None
-    if col:
-        s = run_plan(b.plan, _side_by_side(parts_f), base=_side_by_side(parts_b),
-                     forced=forced)
-    for blk, sel, c0, c1 in spans:
+            f = _pick(failed, b.failed_rows, sel)
+            s = run_plan(b.plan, f, base=_pick(state, b.base_rows, sel),
+                         forced=_forced(blk, f.shape[1]))
         if not blk.up:
-            dd[blk.slots] = reduce(~s[blk.cap_rows, c0:c1])
+            dd[blk.slots] = reduce(~s[blk.cap_rows])
         elif sel is None:
-            du[blk.slots] = reduce(~s[blk.cap_rows, c0:c1])
+            du[blk.slots] = reduce(~s[blk.cap_rows])
         else:
             # the forced run on the trials where x failed, the unforced one elsewhere
             rest = reduce(down[blk.cap_pos] & ~failed[blk.x_row])
-            du[blk.slots] = rest + (reduce(~s[blk.cap_rows, c0:c1], sel) if len(sel)
-                                    else 0)
+            du[blk.slots] = rest + reduce(~s[blk.cap_rows], sel)
 
 
-class _FullWidth:
-    """A batch's failed-words and base state on every trial, gathered once if needed
-    (at a million nodes each is hundreds of MB: batches of picked trials never need it)."""
-
-    def __init__(self, b: Batch, failed: np.ndarray, state: np.ndarray):
-        self.b, self.src_failed, self.src_state = b, failed, state
-        self._failed = self._base = None
-
-    def failed(self) -> np.ndarray:
-        if self._failed is None:
-            self._failed = self.src_failed[self.b.failed_rows]
-        return self._failed
-
-    def base(self) -> np.ndarray:
-        if self._base is None:
-            self._base = self.src_state[self.b.base_rows]
-        return self._base
-
-
-def _side_by_side(parts: list) -> np.ndarray:
-    """Column blocks as one array (one block: as is, no copy)."""
-    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+def _forced(blk: ForcedBlock, width: int) -> dict:
+    """The block's overrides over all ``width`` words."""
+    return {step: [(pos, 0, width, blk.up)] for step, pos in blk.forced.items()}
 
 
 def _pick(words: np.ndarray, rows: np.ndarray, sel: np.ndarray) -> np.ndarray:

@@ -50,6 +50,7 @@ Example: the worked fixture under three scenarios — nothing failed, ``S_A`` fa
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 
@@ -362,11 +363,45 @@ def _tree_rounds(starts: np.ndarray, sizes: np.ndarray) -> tuple:
     return tuple(rounds)
 
 
-def _tree_reduce(op, rows: np.ndarray, rounds: tuple) -> np.ndarray:
-    """Fold every segment into its first row, in place (``rows`` must be scratch)."""
+def _tree_reduce(op, rows: np.ndarray, rounds: tuple, ws: "_Workspace | None" = None
+                 ) -> np.ndarray:
+    """Fold every segment into its first row, in place (``rows`` must be scratch);
+    temporaries come from ``ws`` when given."""
     for dst, src in rounds:
-        rows[dst] = op(rows[dst], rows[src])
+        if ws is None:
+            rows[dst] = op(rows[dst], rows[src])
+            continue
+        a = ws.take(rows, dst, "tree_a")
+        op(a, ws.take(rows, src, "tree_b"), out=a)
+        rows[dst] = a
     return rows
+
+
+class _Workspace(threading.local):
+    """Per-thread scratch buffers reused by every :func:`run_plan` call of the thread:
+    at a million nodes the temporaries are hundreds of MB, and allocating them afresh each
+    call cost about a third of the CPU time in page faults."""
+
+    def __init__(self):
+        self.bufs: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, rows: int, width: int) -> np.ndarray:
+        buf = self.bufs.get(name)
+        size = rows * width
+        if buf is None or len(buf) < size:
+            buf = self.bufs[name] = np.empty(max(size, 1), dtype=np.uint64)
+        return buf[:size].reshape(rows, width)
+
+    def take(self, src: np.ndarray, idx: np.ndarray, name: str) -> np.ndarray:
+        out = self.get(name, len(idx), src.shape[1])
+        np.take(src, idx, axis=0, out=out, mode="clip")
+        return out
+
+    def release(self) -> None:
+        self.bufs.clear()
+
+
+_WS = _Workspace()
 
 
 def _at_least(vals: np.ndarray, st: _Step) -> np.ndarray:
@@ -389,73 +424,120 @@ def _at_least(vals: np.ndarray, st: _Step) -> np.ndarray:
     return acc[need, np.arange(g)]
 
 
+#: Words (of 64 trials) evaluated together by :func:`run_plan`: every level of a plan is
+#: pushed through one block of columns at a time, so the scratch arrays stay small and are
+#: reused instead of being allocated (and page-faulted) afresh at full width.
+COLUMN_WORDS = 64
+
+
 def run_plan(plan: PropagationPlan, failed: np.ndarray, *, base: np.ndarray | None = None,
-             forced: dict | None = None) -> np.ndarray:
+             forced: dict | None = None, failed_rows: np.ndarray | None = None,
+             base_rows: np.ndarray | None = None, out: np.ndarray | None = None
+             ) -> np.ndarray:
     """Evaluate a plan: the up-words of its nodes.
 
     Parameters
     ----------
     failed
-        ``(len(plan.nodes), width)`` failed-words of the plan's nodes.
+        ``(len(plan.nodes), width)`` failed-words of the plan's nodes (or, with
+        ``failed_rows``, a larger array holding them at those rows).
     base
         ``(*, width)`` up-words of the nodes outside the plan (rows by the plan's
-        ``base_index``); needed when the plan has outside members.
+        ``base_index``, mapped through ``base_rows`` when given); needed when the plan
+        has outside members.
     forced
         Overrides, ``{step: [(positions, col_lo, col_hi, up), ...]}`` with ``positions``
         local nodes of that step (see :func:`split_by_step`): in words
         ``col_lo:col_hi`` their failure flag is forced to ``not up`` — forced down they
         are down, forced up they still need their inputs. Blocks of columns forced
         differently evaluate different scenarios side by side.
+    failed_rows, base_rows
+        Row maps into ``failed`` / ``base`` (read a block of columns at a time, so the
+        caller never gathers full-width copies).
+    out
+        A ``(len(plan.nodes), width)`` uint64 array to write the result into.
 
     Returns
     -------
     numpy.ndarray
         ``(len(plan.nodes), width)`` uint64 up-words.
     """
-    nl, width = failed.shape
-    state = np.empty((nl, width), dtype=np.uint64)
-    not_failed = ~failed
+    nl = len(plan.nodes)
+    width = failed.shape[1]
+    if failed_rows is None and failed.shape[0] != nl:
+        raise ValueError(f"failed must have {nl} rows, got {failed.shape[0]}")
+    if out is None:
+        state = np.empty((nl, width), dtype=np.uint64)
+    else:
+        state = out
+        if state.shape != (nl, width) or state.dtype != np.uint64:
+            raise ValueError(f"out must be a ({nl}, {width}) uint64 array")
     if plan.has_outside and base is None:
         raise ValueError("this plan reads members outside it: pass the base state")
     forced = forced or {}
-    for i, st in enumerate(plan.steps):
-        lo, hi = st.lo, st.hi
-        h = hi - lo
-        if st.plain:
-            node = None
-            state[lo:hi] = not_failed[lo:hi]
-        else:
-            if st.out_pos is None:
-                vals = state[st.loc_idx]
+    out_rows = [None if st.plain or st.out_idx is None else
+                (st.out_idx if base_rows is None else base_rows[st.out_idx])
+                for st in plan.steps]
+    bw = max(1, min(COLUMN_WORDS, width))
+    for c0 in range(0, width, bw):
+        c1 = min(width, c0 + bw)
+        cols = slice(c0, c1)
+        sblk = state[:, cols]
+        for i, st in enumerate(plan.steps):
+            lo, hi = st.lo, st.hi
+            dst = sblk[lo:hi]
+            if failed_rows is None:
+                np.invert(failed[lo:hi, cols], out=dst)
             else:
-                vals = np.empty((st.n_members, width), dtype=np.uint64)
-                if len(st.loc_pos):
-                    vals[st.loc_pos] = state[st.loc_idx]
-                vals[st.out_pos] = base[st.out_idx]
-            k_met = _at_least(vals, st) if st.k_pos is not None else None
-            if st.group_starts is None:
-                grp = vals
+                np.take(failed[:, cols], failed_rows[lo:hi], axis=0, out=dst, mode="clip")
+                np.invert(dst, out=dst)
+            if st.plain:
+                node = None
             else:
-                grp = _tree_reduce(np.bitwise_or, vals, st.group_rounds)[st.group_starts]
-            if k_met is not None:
-                grp[st.k_pos] = k_met
-            if st.node_starts is None:
-                node = grp
-            elif st.node_has is None:
-                node = _tree_reduce(np.bitwise_and, grp, st.node_rounds)[st.node_starts]
-            else:
-                node = np.full((h, width), _ALL, dtype=np.uint64)
-                node[st.node_has] = \
-                    _tree_reduce(np.bitwise_and, grp, st.node_rounds)[st.node_starts]
-            np.bitwise_and(node, not_failed[lo:hi], out=state[lo:hi])
-        for pos, c0, c1, up in forced.get(i, ()):
-            if not up:
-                state[pos, c0:c1] = 0
-            elif node is None:
-                state[pos, c0:c1] = _ALL
-            else:
-                state[pos, c0:c1] = node[pos - lo, c0:c1]
+                node = _step_block(st, sblk, base, out_rows[i], cols)
+                np.bitwise_and(dst, node, out=dst)
+            for pos, f0, f1, up in forced.get(i, ()):
+                a0, a1 = max(f0, c0), min(f1, c1)
+                if a0 >= a1:
+                    continue
+                if not up:
+                    state[pos, a0:a1] = 0
+                elif node is None:
+                    state[pos, a0:a1] = _ALL
+                else:
+                    state[pos, a0:a1] = node[pos - lo, a0 - c0:a1 - c0]
     return state
+
+
+def _step_block(st: _Step, sblk: np.ndarray, base, out_rows, cols: slice) -> np.ndarray:
+    """Up-words of one step's nodes on one block of columns before their own failure
+    flags: members gathered (thread scratch), groups ORed (k-of-n counted), nodes ANDed."""
+    ws = _WS
+    if st.out_pos is None:
+        vals = ws.take(sblk, st.loc_idx, "vals")
+    else:
+        vals = ws.get("vals", st.n_members, sblk.shape[1])
+        if len(st.loc_pos):
+            vals[st.loc_pos] = sblk[st.loc_idx]
+        vals[st.out_pos] = base[out_rows, cols]
+    k_met = _at_least(vals, st) if st.k_pos is not None else None
+    if st.group_starts is None:
+        grp = vals
+    else:
+        grp = ws.take(_tree_reduce(np.bitwise_or, vals, st.group_rounds, ws),
+                      st.group_starts, "grp")
+    if k_met is not None:
+        grp[st.k_pos] = k_met
+    if st.node_starts is None:
+        return grp
+    red = ws.take(_tree_reduce(np.bitwise_and, grp, st.node_rounds, ws), st.node_starts,
+                  "node")
+    if st.node_has is None:
+        return red
+    node = ws.get("node_all", st.hi - st.lo, sblk.shape[1])
+    node[:] = _ALL
+    node[st.node_has] = red
+    return node
 
 
 def split_by_step(plan: PropagationPlan, positions) -> dict:
