@@ -258,9 +258,10 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
             },
             index=pd.Index(c.ids[caps], name="capability"),
         )
-        df = df.sort_values(["nation_id", "platform_id"], kind="stable")
+        df = df.assign(_node=caps).sort_values(["nation_id", "platform_id"], kind="stable")
+        nodes = df.pop("_node").to_numpy()
         frames.append(df)
-        exposed.append(_exposed(c, stock, s, outages[j], df))
+        exposed.append(_exposed(c, stock, s, outages[j], df, nodes))
 
     capabilities = _stack(frames, CAPABILITY_COLUMNS, "capability")
     return WhatIfResult(capabilities=capabilities, nations=_nations(capabilities),
@@ -396,10 +397,32 @@ def _stock(c) -> np.ndarray:
     return np.where(c.kind == COMPONENT, c.stock_days, 0.0)
 
 
+def _levels_from(c, seeds: np.ndarray):
+    """Yield ``(nodes, mark)`` level by level, from the lowest level of ``seeds``: the nodes
+    of the level marked so far (sorted), and ``mark``, a boolean array over all nodes that
+    the caller sets for the successors it wants visited. A level-synchronous walk: no sort,
+    one scan of each level's slice of ``mark``."""
+    mark = np.zeros(c.n, dtype=bool)
+    mark[seeds] = True
+    level_ptr = c.level_ptr
+    first = int(c.level[seeds].min()) if len(seeds) else len(level_ptr) - 1
+    for lvl in range(first, len(level_ptr) - 1):
+        lo, hi = int(level_ptr[lvl]), int(level_ptr[lvl + 1])
+        nodes = lo + np.flatnonzero(mark[lo:hi])
+        if len(nodes):
+            yield nodes, mark
+
+
+def _mark_successors(c, mark: np.ndarray, nodes: np.ndarray) -> None:
+    succ_ptr = c.topology.succ_ptr
+    mark[c.topology.succ[ranges(succ_ptr[nodes], succ_ptr[nodes + 1] - succ_ptr[nodes])]] = True
+
+
 def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -> _Down:
     """The down sets (DESIGN §3.3) of a scenario's failed points and everything they reach.
 
-    Level by level over the cone downstream of the failed points: the intervals of each
+    Level by level from the failed points, visiting only the successors of nodes found
+    down (as the node-by-node heap pass did): the intervals of each
     group's down members are combined by :func:`~riskgraph.model.intervals.covered_flat`
     (at least ``n - k + 1`` members down), then each node's own window and its groups'
     sets are joined (covered once) and delayed by its stock. A set that is the only one
@@ -418,10 +441,7 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
     days = np.array([outage[v] for v in points.tolist()], dtype=float)
     own_end[points] = np.where((days > 0) & (horizon > 0), np.minimum(days, horizon), np.nan)
     gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
-    cone = c.topology.descendants(points)
-    bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        vs = cone[lo:hi]
+    for vs, mark in _levels_from(c, points):
         ng = gp[vs + 1] - gp[vs]
         gidx = ranges(gp[vs], ng)
         msz = mp[gidx + 1] - mp[gidx]
@@ -470,6 +490,7 @@ def _down_sets(c, stock: np.ndarray, outage: dict[int, float], horizon: float) -
             store_a = np.r_[store_a[:used], np.empty(size - used)]
             store_b = np.r_[store_b[:used], np.empty(size - used)]
         per = np.bincount(node, minlength=len(vs))
+        _mark_successors(c, mark, vs[per > 0])
         count[vs] = per
         start[vs] = used + np.cumsum(per) - per
         store_a[used:used + len(node)] = na
@@ -509,27 +530,32 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
     """
     horizon = float(horizon)
     n_pts = len(points)
-    cone = c.topology.descendants(points)
-    local = np.full(c.n, len(cone), np.int64)  # outside the cone: the last row, never down
-    local[cone] = np.arange(len(cone))
-    at = local[points]
-    t = np.full((len(cone) + 1, n_pts), np.inf)
+    t = np.full((c.n, n_pts), np.inf)  # nodes outside the points' cones stay at inf / 0
     if horizon > 0:
-        t[at, np.arange(n_pts)] = 0.0
-    reach = np.zeros((len(cone) + 1, -(-n_pts // 64)), dtype=np.uint64)
-    np.bitwise_or.at(reach, (at, np.arange(n_pts) // 64),
+        t[points, np.arange(n_pts)] = 0.0
+    reach = np.zeros((c.n, -(-n_pts // 64)), dtype=np.uint64)
+    np.bitwise_or.at(reach, (points, np.arange(n_pts) // 64),
                      np.left_shift(np.uint64(1), (np.arange(n_pts) % 64).astype(np.uint64)))
+    words = reach[:, 0] if reach.shape[1] == 1 else reach  # one word: a flat array, faster
+    # times are computed only for the points and the successors of nodes down for some
+    # point ("hot"); the rest of the cone only carries the reach bits
+    hot = np.zeros(c.n, dtype=bool)
+    hot[points] = True
     gp, mp, member, group_k = c.group_ptr, c.member_ptr, c.member, c.group_k
-    bounds = np.r_[0, np.flatnonzero(np.diff(c.level[cone])) + 1, len(cone)]
-    for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist()):
-        vs = cone[lo:hi]
-        rows = local[vs]
+    for vs, mark in _levels_from(c, points):
+        _mark_successors(c, mark, vs)
+        # a node's members, all groups together, are consecutive entries
+        per_node = mp[gp[vs + 1]] - mp[gp[vs]]
+        if per_node.any():
+            members = member[ranges(mp[gp[vs]], per_node)]
+            words[vs] |= _segments(np.bitwise_or, words[members], np.cumsum(per_node) - per_node,
+                                   per_node, 0)
+        vs = vs[hot[vs]]
         ng = gp[vs + 1] - gp[vs]
         if ng.any():
             gidx = ranges(gp[vs], ng)
             msz = mp[gidx + 1] - mp[gidx]
-            mrows = local[member[ranges(mp[gidx], msz)]]
-            vals = t[mrows]
+            vals = t[member[ranges(mp[gidx], msz)]]
             mstart = np.cumsum(msz) - msz
             need = msz - group_k[gidx] + 1
             g = np.full((len(gidx), n_pts), np.inf)
@@ -547,29 +573,27 @@ def _first_down_alone(c, stock: np.ndarray, points: np.ndarray, horizon: float,
                 for j in range(n_pts):
                     col = vals[sub, j]
                     g[mid, j] = col[np.lexsort((col, seg))][pick]
-            t[rows] = np.minimum(t[rows], _segments(np.minimum, g, np.cumsum(ng) - ng, ng,
-                                                    np.inf))
-            # a node's members, all groups together, are consecutive entries
-            per_node = mp[gp[vs + 1]] - mp[gp[vs]]
-            reach[rows] |= _segments(np.bitwise_or, reach[mrows], np.cumsum(per_node) - per_node,
-                                     per_node, 0)
+            t[vs] = np.minimum(t[vs], _segments(np.minimum, g, np.cumsum(ng) - ng, ng, np.inf))
         s = stock[vs][:, None]
-        late = np.where(s > 0, t[rows] + s, t[rows])
-        t[rows] = np.where(late < horizon, late, np.inf)
-    out = t[local[targets]]
+        late = np.where(s > 0, t[vs] + s, t[vs])
+        t[vs] = late = np.where(late < horizon, late, np.inf)
+        _mark_successors(c, hot, vs[(late < np.inf).any(axis=1)])
+    out = t[targets]
     out[np.isinf(out)] = np.nan
-    bits = reach[local[targets]]
+    bits = reach[targets]
     j = np.arange(n_pts)
     downstream = (bits[:, j // 64] >> (j % 64).astype(np.uint64)) & np.uint64(1) == 1
     return out, downstream
 
 
 def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
-             caps: pd.DataFrame) -> pd.DataFrame:
-    hit = caps[caps["time_to_impact_days"].notna()]
+             caps: pd.DataFrame, nodes: np.ndarray) -> pd.DataFrame:
+    """The exposed rows of one scenario; ``nodes`` are the node indices of ``caps``' rows."""
+    is_hit = caps["time_to_impact_days"].notna().to_numpy()
+    hit = caps[is_hit]
     if hit.empty or not outage:
         return pd.DataFrame(columns=list(EXPOSED_COLUMNS))
-    hit_idx = np.array([c.index[v] for v in hit.index])
+    hit_idx = nodes[is_hit]
     order = [c.index[x] for x in s.fail] + [v for v in outage if c.ids[v] not in s.fail]
     survive, reached = _first_down_alone(c, stock, np.array(order, dtype=np.int64),
                                          s.horizon_days, hit_idx)
