@@ -150,6 +150,37 @@ def test_sub_plan_with_base_and_forced_variants(seed, tmp_path_factory):
         assert (unpack_trials(state[:, v * w:(v + 1) * w], trials) == expect).all()
 
 
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10**6), column_words=st.sampled_from([1, 3, 64]))
+def test_run_plan_row_maps_column_blocks_and_out(seed, column_words, tmp_path_factory):
+    """Reading failed/base through row maps, into a reused ``out``, in blocks of columns
+    of any width, gives the same words as the plain call."""
+    import riskgraph.model.propagation as prop
+
+    net = random_network(seed, tmp_path_factory.mktemp("pkg"))
+    c = net.compiled
+    rng = np.random.default_rng(seed)
+    failed = random_failures(net, rng, 200, p=0.3)
+    words = pack_trials(failed)
+    base = available_packed(c, words)
+    x = int(rng.choice(c.failure_points))
+    cone = np.array(sorted(nx_descendants(c, x) | {x}))
+    plan = make_plan(c, cone)
+    w = words.shape[1]
+    forced = {step: [(p, 1, w, False)]
+              for step, p in split_by_step(plan, [int(np.searchsorted(cone, x))]).items()}
+    expect = run_plan(plan, words[cone], base=base, forced=forced)
+    out = np.zeros_like(expect)
+    saved, prop.COLUMN_WORDS = prop.COLUMN_WORDS, column_words
+    try:
+        got = run_plan(plan, words, failed_rows=cone, base=base, base_rows=np.arange(c.n),
+                       forced=forced, out=out)
+    finally:
+        prop.COLUMN_WORDS = saved
+    assert got is out
+    assert (got == expect).all()
+
+
 def nx_descendants(c, x: int) -> set[int]:
     out: set[int] = set()
     frontier = [x]

@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from riskgraph.analyses._mc_model import Batch, ChunkModel, ForcedBlock
-from riskgraph.model.propagation import (WORD_BITS, popcount, run_plan, trial_mask,
-                                         unpack_trials)
+from riskgraph.model.propagation import (WORD_BITS, popcount, release_scratch, run_plan,
+                                         trial_mask, unpack_trials)
 
 #: Forced-up runs use only the trials where the point failed when these are at most
 #: 1/PICK_FRACTION of the chunk (gathering bits costs about as much as evaluating).
@@ -80,8 +80,11 @@ def evaluate(model: ChunkModel, failed: np.ndarray, reduce) -> dict:
     dd[model.sure_slots] = every
     du[model.base_up_slots] = out["down"][model.pair_cap[model.base_up_slots]]
     fail_trials = _FailTrials(failed, reduce.trials)
-    for batch in model.batches:
-        _run_batch(batch, failed, state, down, reduce, fail_trials, dd, du)
+    try:
+        for batch in model.batches:
+            _run_batch(batch, failed, state, down, reduce, fail_trials, dd, du)
+    finally:
+        release_scratch()  # hundreds of MB at a million nodes: held for one chunk only
     out["down_given_down"] = dd
     out["down_given_up"] = du
     return out

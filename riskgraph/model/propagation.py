@@ -72,6 +72,7 @@ __all__ = [
     "PropagationPlan",
     "make_plan",
     "run_plan",
+    "release_scratch",
     "split_by_step",
     "full_plan",
     "WORD_BITS",
@@ -402,6 +403,12 @@ class _Workspace(threading.local):
 
 
 _WS = _Workspace()
+
+
+def release_scratch() -> None:
+    """Free this thread's :func:`run_plan` scratch buffers (kept between calls so that
+    repeated calls do not page-fault fresh memory; Monte Carlo frees them after a chunk)."""
+    _WS.release()
 
 
 def _at_least(vals: np.ndarray, st: _Step) -> np.ndarray:
