@@ -1,4 +1,4 @@
-"""The risk register: measures, score, rank and the one-line why (DESIGN §4.8)."""
+"""The risk register: measures, score, rank and the one-line why (docs/design.md §4.8)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network
-from riskgraph.analyses.register import (RegisterWeights, _dense_row_sums, risk_register,
+from riskgraph.analyses.register import (RegisterWeights, dense_row_sums, risk_register,
                                          single_failure_loss)
 from riskgraph.model.propagation import relative_supply, supply
 
@@ -155,16 +155,16 @@ def test_cone_loss_equals_dense_loss_on_the_sample():
 
 @pytest.mark.parametrize("n_cols", [1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256,
                                     257, 300, 1000, 4099])
-def test_dense_row_sums_match_numpy(n_cols):
+def testdense_row_sums_match_numpy(n_cols):
     rng = np.random.default_rng(n_cols)
     for density in (0.02, 0.3, 1.0):
         dense = rng.random((6, n_cols)) * (rng.random((6, n_cols)) < density)
         dense[rng.integers(0, 6)] = 0.0
         row, col = np.nonzero(dense)
-        got = _dense_row_sums(row, col, dense[row, col], 6, n_cols)
+        got = dense_row_sums(row, col, dense[row, col], 6, n_cols)
         assert (got == dense.sum(axis=1)).all()
         shuffled = rng.permutation(len(row))
-        got = _dense_row_sums(row[shuffled], col[shuffled], dense[row, col][shuffled], 6,
+        got = dense_row_sums(row[shuffled], col[shuffled], dense[row, col][shuffled], 6,
                               n_cols)
         assert (got == dense.sum(axis=1)).all()
 

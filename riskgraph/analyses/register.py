@@ -1,4 +1,4 @@
-"""The risk register: one explained, ranked row per failure point (DESIGN §4.8).
+"""The risk register: one explained, ranked row per failure point (docs/design.md §4.8).
 
 Each failure point (nation, supplier, component) gets measures from the other analyses and
 a weighted score in [0, 100]::
@@ -77,6 +77,25 @@ class RegisterWeights:
         if sum(values.values()) <= 0:
             raise UsageError("at least one register weight must be positive")
 
+    def to_dict(self) -> dict:
+        """The weights by measure name; :meth:`from_dict` inverts it.
+
+        >>> RegisterWeights.from_dict(RegisterWeights(spof=5).to_dict()).spof
+        5
+        """
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data) -> "RegisterWeights":
+        """Weights from :meth:`to_dict`'s form; missing measures keep their defaults."""
+        from riskgraph.errors import UsageError
+
+        unknown = sorted(set(data) - set(asdict(cls())))
+        if unknown:
+            raise UsageError(f"unknown register weight(s) {', '.join(map(repr, unknown))}; "
+                             f"valid: {', '.join(asdict(cls()))}")
+        return cls(**dict(data))
+
 
 def single_failure_loss(network: SupplyNetwork, *, points=None,
                         max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
@@ -148,7 +167,7 @@ def _loss_cells(c, idx: np.ndarray, *, max_cells: int
     return point[hit], cap[hit], loss[hit]
 
 
-def _dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
+def dense_row_sums(row: np.ndarray, col: np.ndarray, val: np.ndarray, n_rows: int,
                     n_cols: int) -> np.ndarray:
     """``dense.sum(axis=1)`` of the ``n_rows × n_cols`` matrix with ``val`` at
     (``row``, ``col``) and zeros elsewhere, bit for bit, without building it.
@@ -283,58 +302,24 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     cent = centrality(network) if centrality_table is None else centrality_table
 
     fps = c.ids[c.failure_points]
-    n_caps = max(len(c.capabilities), 1)
-    fielding_nations = max(network.capabilities["nation_id"].nunique(), 1)
     blast = blast_radius(network, spof) if blast is None else blast
     reg = blast[["kind", "name", "capabilities_lost", "nations_lost", "spof_count",
                  "hidden_count"]].copy()
     reg.insert(2, "nation_id", nodes["nation_id"].reindex(fps).to_numpy())
     reg.insert(3, "alignment", nodes["alignment"].reindex(fps).to_numpy())
-
-    # critical pairs: capabilities for which the point is in at least one pair
-    long = pd.concat([
-        pairs.reset_index()[["capability", "failure_point_a"]].set_axis(
-            ["capability", "failure_point"], axis=1),
-        pairs.reset_index()[["capability", "failure_point_b"]].set_axis(
-            ["capability", "failure_point"], axis=1),
-    ])
-    reg["pair_count"] = long.drop_duplicates().groupby("failure_point").size() \
-        .reindex(fps).fillna(0).astype(int).to_numpy()
+    reg["pair_count"] = _pair_counts(pairs, fps)
 
     # supply loss when the point fails alone, platform itself excluded
     point, cap, loss = _loss_cells(c, c.failure_points, max_cells=DEFAULT_MAX_CELLS)
     platform = c.topology.capability_platform
     own = c.failure_points[point] == platform[cap]
-    reg["loss_sum"] = _dense_row_sums(point[~own], cap[~own], loss[~own], len(fps),
-                                      len(c.capabilities))
+    reg["loss_sum"] = dense_row_sums(point[~own], cap[~own], loss[~own], len(fps),
+                                     len(c.capabilities))
     trivial_caps = np.bincount(platform, minlength=c.n)[c.failure_points]
 
-    # concentration
-    sole = pd.Series(0, index=fps, dtype=int)
-    supplied = pd.Series(0, index=fps, dtype=int)
-    src = pkg.sourcing
-    n_src = src.groupby("component_id")["supplier_id"].transform("size")
-    sup_ids = "supplier:" + src["supplier_id"]
-    supplied_counts = sup_ids.value_counts()
-    sole_counts = sup_ids[n_src == 1].value_counts()
-    supplied.update(supplied_counts.reindex(supplied.index).dropna().astype(int))
-    sole.update(sole_counts.reindex(sole.index).dropna().astype(int))
-    reg["sole_source_of"] = sole.to_numpy()
-    concentration_measure = pd.Series(0.0, index=fps)
-    is_sup = reg["kind"] == "supplier"
-    concentration_measure[is_sup] = (sole[is_sup] / supplied[is_sup].clip(lower=1)).to_numpy()
-    is_comp = reg["kind"] == "component"
-    hhi = conc["hhi_supplier"] if "hhi_supplier" in conc else pd.Series(dtype=float)
-    concentration_measure[is_comp] = (hhi.reindex(fps[is_comp.to_numpy()]).fillna(0.0)
-                                      / 10_000).to_numpy()
-    is_nat = reg["kind"] == "nation"
-    if "top_nation_id" in conc and len(conc):
-        top = conc.groupby("top_nation_id")["top_nation_share"].max()
-        top.index = "nation:" + top.index.astype(str)
-        concentration_measure[is_nat] = top.reindex(fps[is_nat.to_numpy()]).fillna(0.0) \
-            .to_numpy()
-    reg["concentration"] = concentration_measure.to_numpy()
-
+    sole, concentration_measure, hhi = _concentration_measures(reg, pkg.sourcing, conc, fps)
+    reg["sole_source_of"] = sole
+    reg["concentration"] = concentration_measure
     reg["downstream_capabilities"] = cent["downstream_capabilities"].reindex(fps) \
         .fillna(0).astype(int).to_numpy()
     reg["betweenness"] = cent["betweenness"].reindex(fps).fillna(0.0).to_numpy()
@@ -342,9 +327,64 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     # a component fails as a type only when its whole supply does, so its consequences
     # count in proportion to how concentrated that supply is (1 when made in one place)
     fragility = pd.Series(1.0, index=fps)
-    fragility[is_comp] = (hhi.reindex(fps[is_comp.to_numpy()]).fillna(10_000.0)
-                          / 10_000).to_numpy()
+    is_comp = (reg["kind"] == "component").to_numpy()
+    fragility[is_comp] = (hhi.reindex(fps[is_comp]).fillna(10_000.0) / 10_000).to_numpy()
     reg["fragility"] = fragility.to_numpy()
+    reg["score"] = _scores(reg, w, n_caps=max(len(c.capabilities), 1),
+                           fielding_nations=max(network.capabilities["nation_id"].nunique(), 1))
+    order = np.lexsort((np.arange(len(reg)), -reg["score"].to_numpy()))
+    reg = reg.iloc[order]
+    reg["rank"] = np.arange(1, len(reg) + 1)
+    reg["why"] = _why_column(reg, _sole_components(network), trivial_caps[order])
+    cols = ["kind", "name", "nation_id", "alignment", "score", "rank", "why",
+            "capabilities_lost", "nations_lost", "spof_count", "hidden_count", "pair_count",
+            "loss_sum", "sole_source_of", "concentration", "fragility",
+            "downstream_capabilities", "betweenness"]
+    return reg[cols]
+
+
+def _pair_counts(pairs: pd.DataFrame, fps: np.ndarray) -> np.ndarray:
+    """Per failure point, the capabilities for which it is in at least one critical pair."""
+    long = pd.concat([
+        pairs.reset_index()[["capability", "failure_point_a"]].set_axis(
+            ["capability", "failure_point"], axis=1),
+        pairs.reset_index()[["capability", "failure_point_b"]].set_axis(
+            ["capability", "failure_point"], axis=1),
+    ])
+    return long.drop_duplicates().groupby("failure_point").size() \
+        .reindex(fps).fillna(0).astype(int).to_numpy()
+
+
+def _concentration_measures(reg: pd.DataFrame, src: pd.DataFrame, conc: pd.DataFrame,
+                            fps: np.ndarray) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+    """(sole_source_of, the concentration measure, supplier HHI by component) per point:
+    suppliers the share of their components they alone supply, components their HHI,
+    nations the largest top-nation share of a component (module docs)."""
+    sole = pd.Series(0, index=fps, dtype=int)
+    supplied = pd.Series(0, index=fps, dtype=int)
+    n_src = src.groupby("component_id")["supplier_id"].transform("size")
+    sup_ids = "supplier:" + src["supplier_id"]
+    supplied_counts = sup_ids.value_counts()
+    sole_counts = sup_ids[n_src == 1].value_counts()
+    supplied.update(supplied_counts.reindex(supplied.index).dropna().astype(int))
+    sole.update(sole_counts.reindex(sole.index).dropna().astype(int))
+    measure = pd.Series(0.0, index=fps)
+    is_sup = reg["kind"] == "supplier"
+    measure[is_sup] = (sole[is_sup] / supplied[is_sup].clip(lower=1)).to_numpy()
+    is_comp = reg["kind"] == "component"
+    hhi = conc["hhi_supplier"] if "hhi_supplier" in conc else pd.Series(dtype=float)
+    measure[is_comp] = (hhi.reindex(fps[is_comp.to_numpy()]).fillna(0.0) / 10_000).to_numpy()
+    is_nat = reg["kind"] == "nation"
+    if "top_nation_id" in conc and len(conc):
+        top = conc.groupby("top_nation_id")["top_nation_share"].max()
+        top.index = "nation:" + top.index.astype(str)
+        measure[is_nat] = top.reindex(fps[is_nat.to_numpy()]).fillna(0.0).to_numpy()
+    return sole.to_numpy(), measure.to_numpy(), hhi
+
+
+def _scores(reg: pd.DataFrame, w: RegisterWeights, *, n_caps: int,
+            fielding_nations: int) -> pd.Series:
+    """The weighted score in [0, 100] of every row (module docs)."""
     f = reg["fragility"]
     measures = pd.DataFrame({
         "spof": f * reg["spof_count"] / n_caps,
@@ -357,26 +397,19 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
         "reach": reg["downstream_capabilities"] / n_caps,
     }).clip(0.0, 1.0)
     wv = pd.Series(asdict(w))
-    reg["score"] = (100.0 * (measures[wv.index] * wv).sum(axis=1) / wv.sum()).round(6)
-    order = np.lexsort((np.arange(len(reg)), -reg["score"].to_numpy()))
-    reg = reg.iloc[order]
-    reg["rank"] = np.arange(1, len(reg) + 1)
-    trivial_caps = trivial_caps[order]
-    sole_of = _sole_components(network)
-    reg["why"] = [_why(kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
-                       sole_of.get(fp, ()), trivial)
-                  for fp, kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
-                  trivial in zip(reg.index.tolist(), reg["kind"].tolist(),
-                                 reg["spof_count"].tolist(), reg["nations_lost"].tolist(),
-                                 reg["hidden_count"].tolist(),
-                                 reg["sole_source_of"].tolist(), reg["loss_sum"].tolist(),
-                                 reg["pair_count"].tolist(), reg["concentration"].tolist(),
-                                 reg["alignment"].tolist(), trivial_caps.tolist())]
-    cols = ["kind", "name", "nation_id", "alignment", "score", "rank", "why",
-            "capabilities_lost", "nations_lost", "spof_count", "hidden_count", "pair_count",
-            "loss_sum", "sole_source_of", "concentration", "fragility",
-            "downstream_capabilities", "betweenness"]
-    return reg[cols]
+    return (100.0 * (measures[wv.index] * wv).sum(axis=1) / wv.sum()).round(6)
+
+
+def _why_column(reg: pd.DataFrame, sole_of: dict, trivial_caps: np.ndarray) -> list[str]:
+    return [_why(kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
+                 sole_of.get(fp, ()), trivial)
+            for fp, kind, spofs, nations, hidden, sole, loss_sum, pairs_, conc_, align,
+            trivial in zip(reg.index.tolist(), reg["kind"].tolist(),
+                           reg["spof_count"].tolist(), reg["nations_lost"].tolist(),
+                           reg["hidden_count"].tolist(),
+                           reg["sole_source_of"].tolist(), reg["loss_sum"].tolist(),
+                           reg["pair_count"].tolist(), reg["concentration"].tolist(),
+                           reg["alignment"].tolist(), trivial_caps.tolist())]
 
 
 def _plural(n: int, word: str) -> str:

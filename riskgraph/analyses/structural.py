@@ -58,7 +58,7 @@ def _parameters(network: SupplyNetwork, *, seed, keep_partners, weights, between
         "seed": seed,
         "keep_partners": keep_partners,
         "ownership": network.ownership,
-        "weights": dict(weights.__dict__),
+        "weights": weights.to_dict(),
         "betweenness_k": betweenness_k,
         "sample_threshold": sample_threshold,
         "max_pairs_per_capability": max_pairs_per_capability,
