@@ -12,9 +12,13 @@ compiled network, which is shared and never changed:
   the graph as interval sets (:mod:`riskgraph.model.intervals`): a node is down on the union of
   its own window and its requirement groups' down sets; a k-of-n group is down on the days
   when fewer than k members are up; a component's ``stock_days`` s turns each interval
-  ``[a, b)`` of its down set into ``[a + s, b)`` as seen downstream. Only nodes downstream
-  of a failed point are visited. A capability's down set is its platform's, clipped to the
-  horizon.
+  ``[a, b)`` of its down set into ``[a + s, b)`` as seen downstream. The pass runs level
+  by level in NumPy (every group of a level swept at once by
+  :func:`~riskgraph.model.intervals.covered_flat`) and visits only nodes that a down node
+  feeds. A capability's down set is its platform's, clipped to the horizon.
+* **Exposure**: the time each capability survives a failed point *alone* (down over the
+  whole horizon) needs no interval lists: every down set is then ``[t, horizon)``, and one
+  scalar pass over the points' cones gives ``t`` for all the scenario's points at once.
 
 A ``capacity`` factor of exactly 0 for a point not in ``fail`` counts as a failure for the
 whole horizon; factors above 0 lower supply but never make anything "down". A point both in
