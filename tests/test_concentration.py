@@ -1,4 +1,4 @@
-"""Tests for riskgraph.analyses.concentration (DESIGN §4.3).
+"""Tests for riskgraph.analyses.concentration (docs/design.md §4.3).
 
 Hand-computed values on the worked fixture and on a small ``mixed`` package written in
 ``tmp_path``; the direct columns are checked against a slow per-component computation from

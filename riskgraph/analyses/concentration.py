@@ -1,4 +1,4 @@
-"""Supply concentration per component (DESIGN §4.3).
+"""Supply concentration per component (docs/design.md §4.3).
 
 Direct concentration reads each component's sourcing rows. Shares are *normalised* to sum
 to 1 per component before anything is computed, ``w_i = share_i / sum(share)``: the
@@ -126,20 +126,8 @@ def concentration(network: SupplyNetwork, *, deep: bool = True,
         out[~has] = np.nan
         return out
 
-    # shares aggregated per (component, site nation)
-    pair, pair_of = np.unique(comp.astype(np.int64) * len(nation_ids) + site,
-                              return_inverse=True)
-    pair_comp, pair_nation = pair // len(nation_ids), pair % len(nation_ids)
-    pair_w = np.bincount(pair_of, w, minlength=len(pair))
-    # top nation: largest aggregated share, ties to the first nation id alphabetically
-    order = np.lexsort((pair_nation, -pair_w, pair_comp))
-    first = order[np.r_[True, pair_comp[order][1:] != pair_comp[order][:-1]]] \
-        if len(order) else order
-    top_id = np.full(n_comp, None, dtype=object)
-    top_id[pair_comp[first]] = nation_ids.to_numpy(dtype=object)[pair_nation[first]]
-    top_share = np.full(n_comp, np.nan)
-    top_share[pair_comp[first]] = pair_w[first]
-
+    pair_comp, pair_nation, pair_w, top_id, top_share = _by_nation(comp, site, w, n_comp,
+                                                                   nation_ids)
     out = pd.DataFrame(
         {
             "component_id": ids.to_numpy(dtype=object),
@@ -163,6 +151,24 @@ def concentration(network: SupplyNetwork, *, deep: bool = True,
     if deep:
         out = out.join(_deep(network, comp_nodes, max_cells=max_cells))
     return out
+
+
+def _by_nation(comp: np.ndarray, site: np.ndarray, w: np.ndarray, n_comp: int,
+               nation_ids: pd.Index) -> tuple:
+    """Shares aggregated per (component, site nation), and each component's top nation:
+    the largest aggregated share, ties to the first nation id alphabetically."""
+    pair, pair_of = np.unique(comp.astype(np.int64) * len(nation_ids) + site,
+                              return_inverse=True)
+    pair_comp, pair_nation = pair // len(nation_ids), pair % len(nation_ids)
+    pair_w = np.bincount(pair_of, w, minlength=len(pair))
+    order = np.lexsort((pair_nation, -pair_w, pair_comp))
+    first = order[np.r_[True, pair_comp[order][1:] != pair_comp[order][:-1]]] \
+        if len(order) else order
+    top_id = np.full(n_comp, None, dtype=object)
+    top_id[pair_comp[first]] = nation_ids.to_numpy(dtype=object)[pair_nation[first]]
+    top_share = np.full(n_comp, np.nan)
+    top_share[pair_comp[first]] = pair_w[first]
+    return pair_comp, pair_nation, pair_w, top_id, top_share
 
 
 def _deep(network: SupplyNetwork, rows: np.ndarray, *, max_cells: int) -> pd.DataFrame:
