@@ -6,7 +6,7 @@ Usage: python bench/bench_montecarlo.py [--sizes 20000 100000] [--trials 10000]
 For every synthetic size (riskgraph.io.synthetic.generate_package, into a temp folder):
 
 * naive — per trial, draw one uniform number per failure point and walk the networkx
-  graph in topological order applying DESIGN §3.1 node by node (predecessor edges and
+  graph in topological order applying docs/design.md §3.1 node by node (predecessor edges and
   their attributes). It runs on ``--naive-trials`` trials only and is extrapolated to
   ``--trials`` (said so in the table); its per-trial results are checked against the
   kernel on the same draws;
@@ -68,7 +68,7 @@ def timed(fn, *, memory: bool = True):
 
 
 class Naive:
-    """Per-trial evaluation of DESIGN §3.1 off the networkx graph, node by node.
+    """Per-trial evaluation of docs/design.md §3.1 off the networkx graph, node by node.
 
     A fair baseline: the graph's structure (each node's required inputs, sources with
     ``min_sources``, substitute groups) is read from networkx once; each trial is then

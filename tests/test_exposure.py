@@ -1,9 +1,9 @@
-"""Tests for riskgraph.analyses.exposure (DESIGN §4.4) and for the randpkg reference semantics.
+"""Tests for riskgraph.analyses.exposure (docs/design.md §4.4) and for the randpkg reference semantics.
 
 Hand values on the worked fixture (USA fails: P1 loses everything — S_A is in the USA —
 and P2 keeps S_B2's 0.6; DEU fails: both keep S_B1's 0.6) and on a small ``blocs``
 package; every result is cross-checked against ``randpkg.ref_supply`` /
-``randpkg.ref_available`` (DESIGN §3.1/§3.2 evaluated recursively from the tables) on
+``randpkg.ref_available`` (docs/design.md §3.1/§3.2 evaluated recursively from the tables) on
 random packages.
 """
 

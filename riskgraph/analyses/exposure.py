@@ -1,7 +1,7 @@
-"""Nation exposure and alliance-only survivability (DESIGN §4.4).
+"""Nation exposure and alliance-only survivability (docs/design.md §4.4).
 
 Both questions fail nations and read how much of each capability is still supplied under
-the supply rule of DESIGN §3.2, through the whole deep tree (a nation takes down its
+the supply rule of docs/design.md §3.2, through the whole deep tree (a nation takes down its
 suppliers' sites and, with ownership on, the suppliers it owns; everything downstream
 follows). Every scenario is a column of one batched call of
 :func:`riskgraph.model.propagation.supply`; columns are processed in chunks of at most
@@ -60,10 +60,10 @@ def _nation_indices(network: SupplyNetwork, nations: Iterable[str] | None) -> np
 
 def nation_exposure(network: SupplyNetwork, *, nations: Iterable[str] | None = None,
                     max_cells: int = DEFAULT_MAX_CELLS) -> pd.DataFrame:
-    """What each capability loses when one nation fails (DESIGN §4.4).
+    """What each capability loses when one nation fails (docs/design.md §4.4).
 
     For every failing nation X and capability c: ``loss_fraction = 1 - a(c | X fails) /
-    baseline a(c)`` under DESIGN §3.2, through the whole deep tree. All nations are failed
+    baseline a(c)`` under docs/design.md §3.2, through the whole deep tree. All nations are failed
     in one batched propagation (a column per nation, chunked by ``max_cells``).
 
     Parameters
@@ -226,7 +226,7 @@ def non_allied_nations(network: SupplyNetwork, *, keep_partners: bool = False) -
 
 def alliance_survivability(network: SupplyNetwork, *, keep_partners: bool = False
                            ) -> pd.DataFrame:
-    """What each capability keeps when every non-allied nation fails at once (DESIGN §4.4).
+    """What each capability keeps when every non-allied nation fails at once (docs/design.md §4.4).
 
     All nations whose alignment is not ``member`` (with ``keep_partners=True``: neither
     ``member`` nor ``partner``) fail together; with ownership on, so do the suppliers they
