@@ -264,18 +264,30 @@ class Topology:
 
 
 def _sweep(ptr: np.ndarray, nbr: np.ndarray, start: np.ndarray, n: int) -> np.ndarray:
-    """Every node reachable from ``start`` along one CSR (start included), sorted."""
+    """Every node reachable from ``start`` along one CSR (start included), sorted.
+
+    Work is about the cone's size and edges, not the network's: frontiers are deduplicated
+    through a scratch array instead of sorting, and only a large cone is read back from
+    the whole mask."""
     seen = np.zeros(n, dtype=bool)
+    where = np.empty(n, dtype=np.int64)  # scratch: position of a node in the frontier
+    start = np.unique(start)
     seen[start] = True
-    frontier = start
+    parts, size, frontier = [start], len(start), start
     while len(frontier):
         nxt = nbr[ranges(ptr[frontier], ptr[frontier + 1] - ptr[frontier])]
         nxt = nxt[~seen[nxt]]
         if not len(nxt):
             break
         seen[nxt] = True
-        frontier = np.unique(nxt)
-    return np.flatnonzero(seen)
+        slot = np.arange(len(nxt))
+        where[nxt] = slot
+        frontier = nxt[where[nxt] == slot]  # one copy of each node
+        parts.append(frontier)
+        size += len(frontier)
+    if size * 8 > n:
+        return np.flatnonzero(seen)
+    return np.sort(np.concatenate(parts))
 
 
 def build_topology(n: int, member: np.ndarray, member_node: np.ndarray,
