@@ -1,4 +1,4 @@
-"""What-if runs (DESIGN §3.1–3.3, §4.6): hand-checked fixtures and slow references."""
+"""What-if runs (docs/design.md §3.1–3.3, §4.6): hand-checked fixtures and slow references."""
 
 from __future__ import annotations
 
@@ -428,7 +428,7 @@ def test_run_does_not_mutate_the_network(worked):
 
 
 def ref_timeline(package, outage: dict[str, int], horizon: int, ownership: bool = True):
-    """Day-by-day reference for DESIGN §3.3, straight from the tables.
+    """Day-by-day reference for docs/design.md §3.3, straight from the tables.
 
     A point in ``outage`` is down on days ``0 .. d-1``. A node's raw state on day t follows
     §3.1 from its inputs' *seen* states; a component with stock s is *seen* down on day t
@@ -736,17 +736,18 @@ def ref_down_sets(g: _Lists, outage: dict[int, float], horizon: float) -> dict:
 
 
 def _check_fast_passes(net, scenarios):
-    """_down_sets and _first_down_alone give exactly the heap pass's floats."""
-    from riskgraph.analyses.whatif import _down_sets, _first_down_alone, _outage, _stock
+    """down_set_arrays and first_down_alone give exactly the heap pass's floats."""
+    from riskgraph.model.downtime import (down_set_arrays, first_down_alone, outage_days,
+                                          stock_delays)
 
     c = net.compiled
-    g, stock = _Lists(c), _stock(c)
+    g, stock = _Lists(c), stock_delays(c)
     assert stock.tolist() == g.stock
     everything = np.arange(c.n)
     for s in scenarios:
-        outage = _outage(c, s)
+        outage = outage_days(c, s)
         want = ref_down_sets(g, outage, s.horizon_days)
-        got = _down_sets(c, stock, outage, s.horizon_days)
+        got = down_set_arrays(c, stock, outage, s.horizon_days)
         assert {v: got.of(v) for v in np.flatnonzero(got.count).tolist()} == want, s
         assert np.array_equal(got.first(everything),
                               [first(want.get(v, [])) for v in range(c.n)], equal_nan=True)
@@ -754,7 +755,7 @@ def _check_fast_passes(net, scenarios):
         points = np.array(list(outage), dtype=np.int64)
         if not len(points):
             continue
-        alone, reached = _first_down_alone(c, stock, points, s.horizon_days, everything)
+        alone, reached = first_down_alone(c, stock, points, s.horizon_days, everything)
         for j, x in enumerate(points.tolist()):
             assert np.array_equal(reached[:, j], c.topology.descendant_mask([x])), (s, x)
             ref = ref_down_sets(g, {x: s.horizon_days}, s.horizon_days)

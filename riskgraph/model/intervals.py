@@ -1,4 +1,4 @@
-"""Sets of days as sorted lists of half-open intervals ``[a, b)`` (DESIGN §3.3).
+"""Sets of days as sorted lists of half-open intervals ``[a, b)`` (docs/design.md §3.3).
 
 An interval set is a list of ``(start, end)`` float pairs, sorted, non-empty, pairwise
 disjoint and non-adjacent (``[0, 10)`` and ``[10, 20)`` are stored as ``[0, 20)``), so two
