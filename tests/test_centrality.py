@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from randpkg import write_random_package
 from riskgraph import load_network
-from riskgraph.analyses.centrality import _brandes, _igraph_brandes, centrality
+from riskgraph.analyses.centrality import dependencies_numpy, dependencies_igraph, centrality
 from riskgraph.errors import UsageError
 
 COLUMNS = ["kind", "name", "betweenness", "downstream_capabilities", "downstream_nations",
@@ -215,8 +215,8 @@ def test_igraph_and_numpy_sweeps_agree(seed, ownership):
         net = load_network(folder, ownership=ownership)
     c = net.compiled
     sources = np.asarray(rng.sample(range(c.n), rng.randint(1, c.n)), dtype=np.int64)
-    fast = _igraph_brandes(c.topology, sources)
-    slow = _brandes(c.topology, c.level, c.n, sources, max_cells=rng.choice([1, 7, 10 ** 6]))
+    fast = dependencies_igraph(c.topology, sources)
+    slow = dependencies_numpy(c.topology, c.level, c.n, sources, max_cells=rng.choice([1, 7, 10 ** 6]))
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
 
 
@@ -226,7 +226,7 @@ def test_sampled_betweenness_with_and_without_igraph(worked, monkeypatch, igraph
         pytest.importorskip("igraph")
     else:
         monkeypatch.setitem(sys.modules, "igraph", None)  # import igraph raises ImportError
-        assert _igraph_brandes(worked.compiled.topology, np.arange(3)) is None
+        assert dependencies_igraph(worked.compiled.topology, np.arange(3)) is None
     cen = centrality(worked, k=5, seed=7)
     assert cen["betweenness"].to_dict() == \
         pytest.approx(nx.betweenness_centrality(worked.graph, k=5, seed=7), rel=1e-12)

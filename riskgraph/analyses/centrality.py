@@ -47,8 +47,8 @@ _MAX_SOURCES = 64
 _INF = np.int32(2 ** 30)
 
 
-def _brandes(edges: Topology, level: np.ndarray, n: int, sources: np.ndarray, *,
-             max_cells: int) -> np.ndarray:
+def dependencies_numpy(edges: Topology, level: np.ndarray, n: int, sources: np.ndarray, *,
+                       max_cells: int) -> np.ndarray:
     """Unnormalised betweenness (sum of dependencies) over ``sources`` (Brandes, on a DAG)."""
     bc = np.zeros(n)
     sources = np.sort(np.asarray(sources, dtype=np.int64))  # similar levels per batch
@@ -88,8 +88,9 @@ def _brandes(edges: Topology, level: np.ndarray, n: int, sources: np.ndarray, *,
     return bc
 
 
-def _igraph_brandes(edges: Topology, sources: np.ndarray) -> np.ndarray | None:
-    """What :func:`_brandes` returns, by python-igraph (None when it is not installed)."""
+def dependencies_igraph(edges: Topology, sources: np.ndarray) -> np.ndarray | None:
+    """What :func:`dependencies_numpy` returns, by python-igraph (None when it is not
+    installed)."""
     try:
         import igraph
     except ImportError:
@@ -114,9 +115,9 @@ def _betweenness(network: SupplyNetwork, edges: Topology, *, k, seed, sample_thr
     else:
         # the draw networkx makes: seed.sample(list(G.nodes()), k), G in compiled order
         sources = np.asarray(random.Random(seed).sample(range(n), k), dtype=np.int64)
-    bc = None if k is None else _igraph_brandes(edges, sources)
+    bc = None if k is None else dependencies_igraph(edges, sources)
     if bc is None:
-        bc = _brandes(edges, c.level, n, sources, max_cells=max_cells)
+        bc = dependencies_numpy(edges, c.level, n, sources, max_cells=max_cells)
     big_n = n - 1  # valid (s, t) targets per source when endpoints are excluded
     if big_n < 2:
         return bc, k
