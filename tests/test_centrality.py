@@ -216,7 +216,8 @@ def test_igraph_and_numpy_sweeps_agree(seed, ownership):
     c = net.compiled
     sources = np.asarray(rng.sample(range(c.n), rng.randint(1, c.n)), dtype=np.int64)
     fast = dependencies_igraph(c.topology, sources)
-    slow = dependencies_numpy(c.topology, c.level, c.n, sources, max_cells=rng.choice([1, 7, 10 ** 6]))
+    slow = dependencies_numpy(c.topology, c.level, c.n, sources,
+                              max_cells=rng.choice([1, 7, 10 ** 6]))
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
 
 
