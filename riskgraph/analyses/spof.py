@@ -287,28 +287,48 @@ def crit_sets(network: SupplyNetwork, *, capabilities_only: bool = False) -> lis
     return out
 
 
-def _cap_rows(c, ptr: np.ndarray, values: np.ndarray):
-    """(capability, value) for every value of every capability's CSR segment."""
-    caps = np.asarray(c.capabilities, dtype=np.int64)
-    size = ptr[caps + 1] - ptr[caps]
-    return np.repeat(caps, size), values[ranges(ptr[caps], size)]
+def _column(values) -> pd.api.extensions.ExtensionArray:
+    """``values`` as the array pandas makes of them for a column (``str`` for text), to take
+    rows from by position: taking from an Arrow string array copies bytes in C, where a
+    column built from an object array parses every Python string again (seconds per
+    million rows)."""
+    if isinstance(values, pd.Series) and values.dtype != object:
+        return values.array
+    return pd.Series(np.asarray(values, dtype=object)).array
 
 
-def _capability_frame(network: SupplyNetwork, cap: np.ndarray, **nodes) -> pd.DataFrame:
-    """Rows of capability ``cap`` (compiled indices) with its nation and platform, and the
-    typed ids of the compiled indices in ``nodes``; looked up by position, not by id (a
-    string reindex of a million rows costs seconds)."""
+def _capability_order(network: SupplyNetwork) -> np.ndarray:
+    """Positions in ``compiled.capabilities`` in output order: by (nation_id,
+    platform_id), compiled order among equals (one row per capability, so sorting the
+    capabilities is sorting their rows)."""
     c = network.compiled
-    ids = np.asarray(c.ids)
-    table = network.capabilities.reindex(ids[c.capabilities])
-    row = np.zeros(c.n, dtype=np.int64)
-    row[c.capabilities] = np.arange(len(c.capabilities))
-    df = pd.DataFrame({"capability": ids[cap]})
-    for name, values in nodes.items():
-        df[name] = ids[values] if values.dtype.kind == "i" else values
-    df["nation_id"] = table["nation_id"].to_numpy()[row[cap]]
-    df["platform_id"] = table["platform_id"].to_numpy()[row[cap]]
-    return df
+    table = network.capabilities.reindex(c.ids[c.capabilities]).reset_index(drop=True)
+    return table.sort_values(["nation_id", "platform_id"], kind="stable").index.to_numpy()
+
+
+def _cap_rows(network: SupplyNetwork, ptr: np.ndarray, limit: int | None = None):
+    """Rows of every capability's CSR segment in output order (see :func:`_capability_order`):
+    each row's capability (position in ``compiled.capabilities``) and its entry in the CSR
+    values; ``limit`` keeps the first entries of each segment."""
+    caps = network.compiled.capabilities
+    order = _capability_order(network)
+    size = ptr[caps[order] + 1] - ptr[caps[order]]
+    if limit is not None:
+        size = np.minimum(size, limit)
+    return np.repeat(order, size), ranges(ptr[caps[order]], size)
+
+
+def _capability_frame(network: SupplyNetwork, row: np.ndarray, ids, **columns
+                      ) -> pd.DataFrame:
+    """Rows of capabilities ``row`` (positions in ``compiled.capabilities``) with their nation
+    and platform, then ``columns``; every text column is taken by position from a column
+    built once (``ids``: the compiled ids as one)."""
+    c = network.compiled
+    table = network.capabilities.reindex(c.ids[c.capabilities])
+    data = {"nation_id": _column(table["nation_id"]).take(row),
+            "platform_id": _column(table["platform_id"]).take(row), **columns}
+    index = pd.Index(ids.take(c.capabilities[row]), name="capability")
+    return pd.DataFrame(data, index=index, copy=False)
 
 
 def single_points_of_failure(network: SupplyNetwork) -> pd.DataFrame:
@@ -332,23 +352,24 @@ def single_points_of_failure(network: SupplyNetwork) -> pd.DataFrame:
     """
     c = network.compiled
     ptr, points, _ = _crit_csr(c)
-    cap, x = _cap_rows(c, ptr, points)
+    row, entry = _cap_rows(network, ptr)
+    x = points[entry]
+    del ptr, points, entry
     topo = c.topology
-    platform = topo.capability_platform[np.searchsorted(c.capabilities, cap)]
+    platform = topo.capability_platform[row]
     # visible: the platform and its direct inputs (tier 1); other SPOFs are hidden
-    inputs = topo.pred_ptr[platform + 1] - topo.pred_ptr[platform]
-    seen = np.sort(np.r_[np.repeat(platform, inputs) * c.n
-                           + topo.pred[ranges(topo.pred_ptr[platform], inputs)],
-                           platform * c.n + platform])
+    plat = topo.capability_platform
+    inputs = topo.pred_ptr[plat + 1] - topo.pred_ptr[plat]
+    seen = np.sort(np.r_[np.repeat(plat, inputs) * c.n
+                           + topo.pred[ranges(topo.pred_ptr[plat], inputs)],
+                           plat * c.n + plat])
     hidden = ~_isin_sorted(seen, platform * c.n + x)
-    df = _capability_frame(network, cap, failure_point=x, trivial=x == platform,
-                           hidden=hidden)
-    df["kind"] = network.nodes["kind"].to_numpy()[x]
-    df["name"] = network.nodes["name"].to_numpy()[x]
-    df["trivial"] = df["trivial"].astype(bool)
-    df["hidden"] = df["hidden"].astype(bool)
-    cols = ["nation_id", "platform_id", "failure_point", "kind", "name", "trivial", "hidden"]
-    return _by_capability(df.set_index("capability")[cols])
+    nodes = network.nodes
+    ids = _column(c.ids)
+    return _capability_frame(
+        network, row, ids, failure_point=ids.take(x),
+        kind=_column(nodes["kind"]).take(x), name=_column(nodes["name"]).take(x),
+        trivial=x == platform, hidden=hidden)
 
 
 def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -366,27 +387,59 @@ def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd
         spof = single_points_of_failure(network)
     c = network.compiled
     nodes = network.nodes
-    fps = c.ids[c.failure_points]
-    long = spof.reset_index()
-    grouped = long.groupby("failure_point", sort=False)
-    out = pd.DataFrame(index=pd.Index(fps, name="failure_point"))
-    out["kind"] = nodes["kind"].reindex(fps).to_numpy()
-    out["name"] = nodes["name"].reindex(fps).to_numpy()
-    out["capabilities_lost"] = grouped.size().reindex(fps).fillna(0).astype(int).to_numpy()
-    out["nations_lost"] = grouped["nation_id"].nunique().reindex(fps).fillna(0) \
-        .astype(int).to_numpy()
-    nontrivial = long[~long["trivial"]].groupby("failure_point", sort=False)
-    out["spof_count"] = nontrivial.size().reindex(fps).fillna(0).astype(int).to_numpy()
-    out["hidden_count"] = long[long["hidden"]].groupby("failure_point").size() \
-        .reindex(fps).fillna(0).astype(int).to_numpy()
-    out["capabilities"] = grouped["capability"].agg(lambda s: ";".join(s)) \
-        .reindex(fps).fillna("").to_numpy()
+    fps = c.failure_points
+    fp_ids = c.ids[fps]
+    # each row's failure point as a position in ``fps`` (-1: none), strings hashed once
+    codes, uniques = pd.factorize(spof["failure_point"].to_numpy(), use_na_sentinel=True)
+    fp = np.r_[pd.Index(fp_ids).get_indexer(uniques), -1][codes]
+    keep = fp >= 0
+    out = pd.DataFrame(index=pd.Index(fp_ids, name="failure_point"))
+    out["kind"] = _column(nodes["kind"]).take(fps)
+    out["name"] = _column(nodes["name"]).take(fps)
+    count = len(fps)
+    out["capabilities_lost"] = np.bincount(fp[keep], minlength=count)
+    out["nations_lost"] = _distinct_counts(fp, spof["nation_id"], count)
+    out["spof_count"] = np.bincount(fp[keep & ~spof["trivial"].to_numpy(bool)],
+                                    minlength=count)
+    out["hidden_count"] = np.bincount(fp[keep & spof["hidden"].to_numpy(bool)],
+                                      minlength=count)
+    order = np.flatnonzero(keep)[np.argsort(fp[keep], kind="stable")]
+    out["capabilities"] = _joined(_column(spof.index.to_series()).take(order),
+                                  out["capabilities_lost"].to_numpy())
     return out
 
 
-def _by_capability(df: pd.DataFrame) -> pd.DataFrame:
-    """Rows grouped by (nation_id, platform_id), keeping compiled order inside a group."""
-    return df.sort_values(["nation_id", "platform_id"], kind="stable")
+def _distinct_counts(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
+    """Distinct non-missing ``values`` per group (``group`` -1: no group), as nunique."""
+    codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+    ok = (group >= 0) & (codes >= 0)
+    key = group[ok].astype(np.int64) * len(uniques) + codes[ok]
+    if n_groups * len(uniques) <= 1 << 26:
+        seen = np.zeros(n_groups * len(uniques), dtype=bool)
+        seen[key] = True
+        return seen.reshape(n_groups, len(uniques)).sum(axis=1)
+    return np.bincount(np.unique(key) // len(uniques), minlength=n_groups)
+
+
+def _joined(values, counts: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """``values`` joined with ';' in consecutive runs of ``counts`` (0: ''), in C through
+    Arrow when the values are Arrow strings (a Python join per group costs minutes at a
+    million failure points)."""
+    offsets = np.r_[0, np.cumsum(counts)].astype(np.int64)
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        flat = pa.array(values)
+        if isinstance(flat, pa.ChunkedArray):
+            flat = flat.combine_chunks()
+        flat = flat.cast(pa.large_string())
+        lists = pa.LargeListArray.from_arrays(pa.array(offsets), flat)
+        return pd.array(pc.binary_join(lists, pa.scalar(";", pa.large_string())),
+                        dtype=values.dtype)
+    items = np.asarray(values, dtype=object).tolist()
+    return _column(np.array([";".join(items[a:b]) for a, b in
+                             zip(offsets[:-1].tolist(), offsets[1:].tolist())], dtype=object))
 
 
 def critical_pairs(network: SupplyNetwork, *, max_pairs_per_capability: int | None = None
@@ -422,27 +475,29 @@ def critical_pairs(network: SupplyNetwork, *, max_pairs_per_capability: int | No
     c = network.compiled
     n = c.n
     pptr, codes = _pair_csr(c, _crit_csr(c))
-    cap, code = _cap_rows(c, pptr, codes)
-    found = len(code)
+    caps = c.capabilities
+    size = pptr[caps + 1] - pptr[caps]
+    found = int(size.sum())
     dropped: dict[str, int] = {}
     if max_pairs_per_capability is not None:
-        rank = np.arange(len(cap)) - np.searchsorted(cap, cap)
-        over = rank >= max_pairs_per_capability
-        lost, counts = np.unique(cap[over], return_counts=True)
-        dropped = dict(zip(c.ids[lost].tolist(), counts.tolist()))
-        cap, code = cap[~over], code[~over]
+        over = size - max_pairs_per_capability
+        lost = np.flatnonzero(over > 0)
+        dropped = dict(zip(c.ids[caps[lost]].tolist(), over[lost].tolist()))
         if dropped:
             logger.warning("critical_pairs: max_pairs_per_capability=%d left out %d of %d "
                            "pairs (%d capabilities)", max_pairs_per_capability,
-                           found - len(code), found, len(dropped))
+                           int(over[lost].sum()), found, len(dropped))
+    row, entry = _cap_rows(network, pptr, max_pairs_per_capability)
+    code = codes[entry]
+    del pptr, codes, entry
     a, b = code // n, code % n
-    df = _capability_frame(network, cap, failure_point_a=a, failure_point_b=b)
-    kind = network.nodes["kind"].to_numpy()
-    df["kind_a"] = kind[a]
-    df["kind_b"] = kind[b]
-    cols = ["nation_id", "platform_id", "failure_point_a", "failure_point_b", "kind_a", "kind_b"]
-    out = _by_capability(df.set_index("capability")[cols])
+    del code
+    ids = _column(c.ids)
+    kind = _column(network.nodes["kind"])
+    out = _capability_frame(network, row, ids, failure_point_a=ids.take(a),
+                            failure_point_b=ids.take(b), kind_a=kind.take(a),
+                            kind_b=kind.take(b))
     out.attrs["pairs_found"] = found
-    out.attrs["pairs_dropped"] = found - len(code)
+    out.attrs["pairs_dropped"] = found - len(out)
     out.attrs["pairs_dropped_by_capability"] = dropped
     return out
