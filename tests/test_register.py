@@ -153,19 +153,21 @@ def test_cone_loss_equals_dense_loss_on_the_sample():
     check_against_dense(load_network(root / "data" / "allied-defence"), max_cells=500)
 
 
+@pytest.mark.parametrize("dense_from", [None, 3, 10 ** 9])
 @pytest.mark.parametrize("n_cols", [1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256,
-                                    257, 300, 1000, 4099])
-def testdense_row_sums_match_numpy(n_cols):
+                                    257, 300, 1000, 4099, 40_000])
+def testdense_row_sums_match_numpy(n_cols, dense_from):
+    # dense_from 3 sums every row of three or more dense, 10 ** 9 none: both paths
     rng = np.random.default_rng(n_cols)
-    for density in (0.02, 0.3, 1.0):
+    for density in (0.005, 0.02, 0.3, 1.0):
         dense = rng.random((6, n_cols)) * (rng.random((6, n_cols)) < density)
         dense[rng.integers(0, 6)] = 0.0
         row, col = np.nonzero(dense)
-        got = dense_row_sums(row, col, dense[row, col], 6, n_cols)
+        got = dense_row_sums(row, col, dense[row, col], 6, n_cols, dense_from=dense_from)
         assert (got == dense.sum(axis=1)).all()
         shuffled = rng.permutation(len(row))
         got = dense_row_sums(row[shuffled], col[shuffled], dense[row, col][shuffled], 6,
-                              n_cols)
+                             n_cols, dense_from=dense_from)
         assert (got == dense.sum(axis=1)).all()
 
 
