@@ -1,4 +1,4 @@
-"""Monte Carlo risk and importance (DESIGN §4.7): exact enumeration, the issue's worked
+"""Monte Carlo risk and importance (docs/design.md §4.7): exact enumeration, the issue's worked
 example, reproducibility, and identical results in process and on Dask."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The propagation kernels against slow per-trial references (DESIGN §3.1–3.2)."""
+"""The propagation kernels against slow per-trial references (docs/design.md §3.1–3.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Map chunks of independent work over Dask (DESIGN §6), or run them in process.
+"""Map chunks of independent work over Dask (docs/design.md §6), or run them in process.
 
 Dask is an optional extra (``pip install riskgraph[distributed]``) and is imported only
 when a scheduler is asked for. The callers (Monte Carlo) split the work into chunks whose

@@ -1,7 +1,7 @@
-"""Monte Carlo disruption risk with importance measures (DESIGN §4.7).
+"""Monte Carlo disruption risk with importance measures (docs/design.md §4.7).
 
 Each failure point (nation, supplier, component) fails independently with its
-``disruption_prob`` (defaults of DESIGN §2 applied); failures propagate by the boolean
+``disruption_prob`` (defaults of docs/design.md §2 applied); failures propagate by the boolean
 rules of §3.1 through the bit-packed kernel of :mod:`riskgraph.model.propagation`, 64 trials to
 a machine word. :func:`monte_carlo` estimates
 
@@ -238,7 +238,7 @@ def monte_carlo(network: SupplyNetwork, *, trials: int = 10_000, seed: int = 0,
                 points: Iterable[str] | None = None, max_points: int = 20,
                 scheduler=None,
                 progress: Callable[[int, int], None] | None = None) -> MonteCarloResult:
-    """Monte Carlo estimates of capability loss and importance measures (DESIGN §4.7).
+    """Monte Carlo estimates of capability loss and importance measures (docs/design.md §4.7).
 
     Parameters
     ----------
@@ -370,5 +370,4 @@ def exact_unavailability(network: SupplyNetwork, *, points: Iterable[str] | None
 
 
 def _defaults(network: SupplyNetwork) -> dict:
-    return {k: (dict(v) if hasattr(v, "items") else v)
-            for k, v in network.defaults.__dict__.items()}
+    return network.defaults.to_dict()
