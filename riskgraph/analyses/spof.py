@@ -390,7 +390,7 @@ def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd
     fps = c.failure_points
     fp_ids = c.ids[fps]
     # each row's failure point as a position in ``fps`` (-1: none), strings hashed once
-    codes, uniques = pd.factorize(spof["failure_point"].to_numpy(), use_na_sentinel=True)
+    codes, uniques = pd.factorize(spof["failure_point"], use_na_sentinel=True)
     fp = np.r_[pd.Index(fp_ids).get_indexer(uniques), -1][codes]
     keep = fp >= 0
     out = pd.DataFrame(index=pd.Index(fp_ids, name="failure_point"))
@@ -411,7 +411,7 @@ def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd
 
 def _distinct_counts(group: np.ndarray, values: pd.Series, n_groups: int) -> np.ndarray:
     """Distinct non-missing ``values`` per group (``group`` -1: no group), as nunique."""
-    codes, uniques = pd.factorize(values.to_numpy(), use_na_sentinel=True)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     ok = (group >= 0) & (codes >= 0)
     key = group[ok].astype(np.int64) * len(uniques) + codes[ok]
     if n_groups * len(uniques) <= 1 << 26:
