@@ -261,11 +261,13 @@ def _pair_csr(c, crit_csr) -> tuple[np.ndarray, np.ndarray]:
                 parts_code.append(code)
         v = np.concatenate(parts_node)
         code = np.concatenate(parts_code)
-        # the level's own slice of the table: a search in it stays in cache
+        # dedupe first: each distinct pair is searched once, and the ``a`` queries come
+        # sorted; the level's own slice of the table: a search in it stays in cache
+        v, code, _ = _dedupe(v - lo, code, hi - lo, n)
         here = ckey[cptr[lo]:cptr[hi]]
-        keep = ~dead[v] & ~_isin_sorted(here, v * n + code // n) \
-            & ~_isin_sorted(here, v * n + code % n)
-        v, code, _ = _dedupe(v[keep] - lo, code[keep], hi - lo, n)
+        keep = ~dead[v + lo] & ~_isin_sorted(here, (v + lo) * n + code // n) \
+            & ~_isin_sorted(here, (v + lo) * n + code % n)
+        v, code = v[keep], code[keep]
         codes.extend(code)
         pptr[lo + 1:hi + 1] = pptr[lo] + np.cumsum(np.bincount(v, minlength=hi - lo))
     return pptr, codes.view()
