@@ -10,6 +10,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -343,3 +344,63 @@ def test_max_pairs_is_counted_not_silent(worked):
     # the kept pairs are the first in compiled order
     for cap in per_cap.index:
         assert table_pairs(capped.loc[[cap]]) <= table_pairs(full.loc[[cap]])
+
+
+# ------------------------------------------------ blast radius and row order, against pandas
+
+
+def reference_blast_radius(network, spof):
+    """The per-group pandas version that the integer-array blast radius replaced."""
+    c = network.compiled
+    nodes = network.nodes
+    fps = c.ids[c.failure_points]
+    long = spof.reset_index()
+    grouped = long.groupby("failure_point", sort=False)
+    out = pd.DataFrame(index=pd.Index(fps, name="failure_point"))
+    out["kind"] = nodes["kind"].reindex(fps).to_numpy()
+    out["name"] = nodes["name"].reindex(fps).to_numpy()
+    out["capabilities_lost"] = grouped.size().reindex(fps).fillna(0).astype(int).to_numpy()
+    out["nations_lost"] = grouped["nation_id"].nunique().reindex(fps).fillna(0) \
+        .astype(int).to_numpy()
+    nontrivial = long[~long["trivial"]].groupby("failure_point", sort=False)
+    out["spof_count"] = nontrivial.size().reindex(fps).fillna(0).astype(int).to_numpy()
+    out["hidden_count"] = long[long["hidden"]].groupby("failure_point").size() \
+        .reindex(fps).fillna(0).astype(int).to_numpy()
+    out["capabilities"] = grouped["capability"].agg(lambda s: ";".join(s)) \
+        .reindex(fps).fillna("").to_numpy()
+    return out
+
+
+def check_blast_and_order(net):
+    spof = single_points_of_failure(net)
+    # any subset of the table, in any order, is counted and joined as pandas would
+    for sub in (spof, spof.iloc[::3], spof.iloc[::-2], spof[~spof["hidden"]]):
+        pd.testing.assert_frame_equal(blast_radius(net, sub), reference_blast_radius(net, sub),
+                                      check_exact=True)
+    # rows by (nation_id, platform_id), then compiled order of capability and failure point
+    pos = net.compiled.index
+    for table, point in ((spof, "failure_point"), (critical_pairs(net), "failure_point_a")):
+        key = table.assign(cap_pos=[pos[v] for v in table.index],
+                           point_pos=[pos[v] for v in table[point]])
+        resorted = key.sort_values(["nation_id", "platform_id", "cap_pos", "point_pos"],
+                                   kind="stable")
+        assert (resorted.index == table.index).all()
+        assert (resorted[point] == table[point]).all()
+
+
+def test_blast_radius_and_row_order_match_pandas(worked, tmp_path):
+    from riskgraph.io.synthetic import generate_package
+
+    check_blast_and_order(worked)
+    generate_package(tmp_path, nodes=1500, seed=5)
+    check_blast_and_order(load_network(tmp_path))
+
+
+def test_joined_without_arrow_matches_arrow():
+    from riskgraph.analyses.spof import _joined
+
+    values = pd.array(["a", "b", "c", "d"], dtype="str")
+    counts = np.array([0, 3, 0, 1])
+    plain = pd.array(np.array(["a", "b", "c", "d"], dtype=object), dtype=object)
+    assert list(_joined(values, counts)) == ["", "a;b;c", "", "d"]
+    assert list(_joined(plain, counts)) == ["", "a;b;c", "", "d"]
