@@ -432,14 +432,19 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
 
 def _pair_counts(pairs: pd.DataFrame, fps: np.ndarray) -> np.ndarray:
     """Per failure point, the capabilities for which it is in at least one critical pair."""
-    long = pd.concat([
-        pairs.reset_index()[["capability", "failure_point_a"]].set_axis(
-            ["capability", "failure_point"], axis=1),
-        pairs.reset_index()[["capability", "failure_point_b"]].set_axis(
-            ["capability", "failure_point"], axis=1),
-    ])
-    return long.drop_duplicates().groupby("failure_point").size() \
-        .reindex(fps).fillna(0).astype(int).to_numpy()
+    if not len(pairs):
+        return np.zeros(len(fps), dtype=np.int64)
+    points = pd.Index(fps)
+    cap = pd.factorize(pairs.index)[0].astype(np.int64) * len(fps)
+    keys = []
+    for column in ("failure_point_a", "failure_point_b"):
+        # factorize first: the strings are hashed once, the distinct ones looked up once
+        codes, uniques = pd.factorize(pairs[column])
+        point = points.get_indexer(uniques)[codes]
+        keys.append((cap + point)[point >= 0])
+    key = np.sort(np.concatenate(keys))
+    key = key[np.r_[True, key[1:] != key[:-1]]]  # each (capability, point) once
+    return np.bincount(key % len(fps), minlength=len(fps))
 
 
 def _concentration_measures(reg: pd.DataFrame, src: pd.DataFrame, conc: pd.DataFrame,
