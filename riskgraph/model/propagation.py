@@ -716,19 +716,25 @@ def single_failure_supply(compiled: CompiledNetwork, points, *, base: np.ndarray
         keep = np.zeros(c.n, dtype=bool)
         keep[np.asarray(rows, dtype=np.int64)] = True
     max_cells = max(1, int(max_cells))
-    pos, size = 0, 16
+    # size batches from an upper bound on each point's cells (its cone's nodes and edges,
+    # shared nodes counted once per path) scaled by the ratio of cells to bound seen in
+    # the last batch, so that a huge cone (a nation) runs alone instead of overflowing a
+    # batch and running again
+    bound = _cell_bounds(c)[points]
+    ratio, pos = 1.0, 0
     while pos < len(points):
-        batch = np.arange(pos, min(pos + size, len(points)))
+        room = 0.5 * max_cells / ratio
+        end = pos + max(1, int(np.searchsorted(np.cumsum(bound[pos:pos + (1 << 16)]), room,
+                                               side="right")))
+        batch = np.arange(pos, min(end, len(points)))
         out = _cone_batch(c, base, points[batch], keep, max_cells if len(batch) > 1 else None)
         if out is None:  # too many cells: halve the batch and try again
-            size = max(1, len(batch) // 2)
+            ratio = max(ratio, max_cells / bound[batch].sum())
             continue
         cells, (b, v, a) = out
         yield batch[b], v, a
         pos += len(batch)
-        # aim the next batch at half the bound, from this batch's cells per point
-        per_point = max(cells / len(batch), 1.0)
-        size = int(min(max(1, max_cells // (2 * per_point)), 2 * size + 1, 1 << 16))
+        ratio = min(1.0, max(cells / bound[batch].sum(), ratio / 4, 1e-6))
 
 
 def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, limit):
@@ -826,10 +832,33 @@ def _sole_member_edges(c: CompiledNetwork) -> np.ndarray:
         t = c.topology
         single = np.flatnonzero(np.diff(c.member_ptr) == 1)
         n = max(c.n, 1)
-        sole = np.unique(c.member[c.member_ptr[single]].astype(np.int64) * n
-                         + c.group_node[single].astype(np.int64))
+        sole = _sorted_unique(c.member[c.member_ptr[single]].astype(np.int64) * n
+                              + c.group_node[single].astype(np.int64))
         edge = t.edge_src * n + t.succ
-        hit = _SOLE_EDGES[c] = np.isin(edge, sole)
+        at = np.minimum(np.searchsorted(sole, edge), max(len(sole) - 1, 0))
+        hit = _SOLE_EDGES[c] = (sole[at] == edge) if len(sole) else np.zeros(len(edge), bool)
+    return hit
+
+
+_CELL_BOUNDS: "weakref.WeakKeyDictionary[CompiledNetwork, np.ndarray]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _cell_bounds(c: CompiledNetwork) -> np.ndarray:
+    """Per node, an upper bound on the cells :func:`_cone_batch` holds for it alone: its
+    downstream cone's nodes plus their successor edges, counted along every path and
+    capped at the whole network's. (Cached per compiled network.)"""
+    hit = _CELL_BOUNDS.get(c)
+    if hit is None:
+        t = c.topology
+        hit = 1.0 + np.diff(t.succ_ptr).astype(np.float64)
+        cap = float(c.n + len(t.succ))
+        for lvl in range(len(c.level_ptr) - 2, -1, -1):
+            block = t.out_block(lvl)
+            if block is not None:
+                hit[block.nodes] += np.add.reduceat(hit[block.dst], block.starts)
+                hit[block.nodes] = np.minimum(hit[block.nodes], cap)
+        _CELL_BOUNDS[c] = hit
     return hit
 
 
