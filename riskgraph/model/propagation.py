@@ -719,14 +719,19 @@ def single_failure_supply(compiled: CompiledNetwork, points, *, base: np.ndarray
     # size batches from an upper bound on each point's cells (its cone's nodes and edges,
     # shared nodes counted once per path) scaled by the ratio of cells to bound seen in
     # the last batch, so that a huge cone (a nation) runs alone instead of overflowing a
-    # batch and running again
+    # batch and running again. The ratio differs between kinds and levels: a batch stays
+    # within one (level, kind) run of points, and a run's first batch trusts the bound
     bound = _cell_bounds(c)[points]
+    group = c.level[points].astype(np.int64) * 4 + c.kind[points]
+    group_end = np.r_[np.flatnonzero(group[1:] != group[:-1]) + 1, len(points)]
     ratio, pos = 1.0, 0
     while pos < len(points):
+        stop = min(int(group_end[np.searchsorted(group_end, pos, side="right")]),
+                   pos + (1 << 16))
         room = 0.5 * max_cells / ratio
-        end = pos + max(1, int(np.searchsorted(np.cumsum(bound[pos:pos + (1 << 16)]), room,
+        end = pos + max(1, int(np.searchsorted(np.cumsum(bound[pos:stop]), room,
                                                side="right")))
-        batch = np.arange(pos, min(end, len(points)))
+        batch = np.arange(pos, min(end, stop))
         out = _cone_batch(c, base, points[batch], keep, max_cells if len(batch) > 1 else None)
         if out is None:  # too many cells: halve the batch and try again
             ratio = max(ratio, max_cells / bound[batch].sum())
@@ -735,6 +740,8 @@ def single_failure_supply(compiled: CompiledNetwork, points, *, base: np.ndarray
         yield batch[b], v, a
         pos += len(batch)
         ratio = min(1.0, max(cells / bound[batch].sum(), ratio / 4, 1e-6))
+        if pos < len(points) and group[pos] != group[pos - 1]:
+            ratio = 1.0
 
 
 def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, limit):
@@ -748,7 +755,9 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
     n_levels = len(c.level_ptr) - 1
     pending: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
     zeroed: list[list[np.ndarray]] = [[] for _ in range(n_levels)]  # known 0, no gather
+    copied: list[list[tuple]] = [[] for _ in range(n_levels)]  # relayed (keys, values)
     kill = _sole_member_edges(c)
+    relay = _relay_edges(c)
     got_b, got_v, got_a = [], [], []
     total = 0
 
@@ -763,14 +772,26 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         # a node with a group whose only member dropped to 0 is 0 itself (0 * weight,
         # min with the other groups, all >= 0): the supply() arithmetic gives exactly 0.0
         zero = np.repeat(new_vals == 0, deg) & kill[edge]
+        # a relay (one group, one member, weight 1, e.g. a capability of its platform)
+        # takes its member's value exactly and changes with it: no evaluation needed
+        copy = relay[edge]
+        val = np.repeat(new_vals, deg)
         lw = c.level[w]
         order = np.argsort(lw, kind="stable")
-        cand, lw, zero = cand[order], lw[order], zero[order]
+        cand, lw, zero, copy, val = cand[order], lw[order], zero[order], copy[order], \
+            val[order]
         cuts = np.flatnonzero(np.diff(lw)) + 1
         for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lw)].tolist()):
-            pending[int(lw[lo])].append(cand[lo:hi])
-            if zero[lo:hi].any():
-                zeroed[int(lw[lo])].append(cand[lo:hi][zero[lo:hi]])
+            lvl = int(lw[lo])
+            ck, cz, cc = cand[lo:hi], zero[lo:hi], copy[lo:hi]
+            if cc.any():
+                copied[lvl].append((ck[cc], val[lo:hi][cc]))
+                if cc.all():
+                    continue
+                ck, cz = ck[~cc], cz[~cc]
+            pending[lvl].append(ck)
+            if cz.any():
+                zeroed[lvl].append(ck[cz])
         return len(cand)
 
     def record(new_keys, new_vals):
@@ -785,19 +806,27 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
     record(keys, vals)
     total = len(keys) + expand(keys, vals)
     for lvl in range(n_levels):
-        if not pending[lvl]:
+        if not pending[lvl] and not copied[lvl]:
             continue
-        cand = _sorted_unique(np.concatenate(pending[lvl]))
-        pending[lvl] = []
-        a = np.zeros(len(cand))
-        todo = np.ones(len(cand), dtype=bool)
-        if zeroed[lvl]:
-            todo[np.searchsorted(cand, _sorted_unique(np.concatenate(zeroed[lvl])))] = False
-            zeroed[lvl] = []
-        a[todo] = _evaluate(c, base, cand[todo], keys, vals, touched)
-        w = cand % n
-        changed = a != base[w]
-        new_keys, new_vals = cand[changed], a[changed]
+        new_keys, new_vals = np.zeros(0, dtype=np.int64), np.zeros(0)
+        if pending[lvl]:
+            cand = _sorted_unique(np.concatenate(pending[lvl]))
+            pending[lvl] = []
+            a = np.zeros(len(cand))
+            todo = np.ones(len(cand), dtype=bool)
+            if zeroed[lvl]:
+                todo[np.searchsorted(cand, _sorted_unique(np.concatenate(zeroed[lvl])))] = \
+                    False
+                zeroed[lvl] = []
+            a[todo] = _evaluate(c, base, cand[todo], keys, vals, touched)
+            changed = a != base[cand % n]
+            new_keys, new_vals = cand[changed], a[changed]
+        if copied[lvl]:  # each relay cell comes from its one member: no duplicates
+            ck = np.concatenate([new_keys] + [k for k, _ in copied[lvl]])
+            cv = np.concatenate([new_vals] + [v for _, v in copied[lvl]])
+            copied[lvl] = []
+            order = np.argsort(ck, kind="stable")
+            new_keys, new_vals = ck[order], cv[order]
         if not len(new_keys):
             continue
         record(new_keys, new_vals)
@@ -837,6 +866,29 @@ def _sole_member_edges(c: CompiledNetwork) -> np.ndarray:
         edge = t.edge_src * n + t.succ
         at = np.minimum(np.searchsorted(sole, edge), max(len(sole) - 1, 0))
         hit = _SOLE_EDGES[c] = (sole[at] == edge) if len(sole) else np.zeros(len(edge), bool)
+    return hit
+
+
+_RELAY_EDGES: "weakref.WeakKeyDictionary[CompiledNetwork, np.ndarray]" = \
+    weakref.WeakKeyDictionary()
+
+
+def _relay_edges(c: CompiledNetwork) -> np.ndarray:
+    """Per topology successor edge ``u -> w``: is ``w`` a relay of ``u`` (one group whose
+    one member is ``u``, weight 1, k <= 1)? Then a(w) = m(w) * min(1, 1 * a(u)) is a(u)
+    bit for bit whenever m(w) = 1, as for every node but the failed point. (Cached per
+    compiled network.)"""
+    hit = _RELAY_EDGES.get(c)
+    if hit is None:
+        t = c.topology
+        n_groups = np.diff(c.group_ptr)
+        single = np.flatnonzero(np.diff(c.member_ptr) == 1)
+        slot = c.member_ptr[single]
+        ok = (n_groups[c.group_node[single]] == 1) & (c.weight[slot] == 1.0) \
+            & (c.group_k[single] <= 1)
+        relay = np.zeros(c.n, dtype=bool)  # w is a relay of its one member
+        relay[c.group_node[single][ok]] = True
+        hit = _RELAY_EDGES[c] = relay[t.succ]
     return hit
 
 
