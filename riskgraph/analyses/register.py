@@ -452,14 +452,16 @@ def _concentration_measures(reg: pd.DataFrame, src: pd.DataFrame, conc: pd.DataF
     """(sole_source_of, the concentration measure, supplier HHI by component) per point:
     suppliers the share of their components they alone supply, components their HHI,
     nations the largest top-nation share of a component (module docs)."""
-    sole = pd.Series(0, index=fps, dtype=int)
-    supplied = pd.Series(0, index=fps, dtype=int)
-    n_src = src.groupby("component_id")["supplier_id"].transform("size")
-    sup_ids = "supplier:" + src["supplier_id"]
-    supplied_counts = sup_ids.value_counts()
-    sole_counts = sup_ids[n_src == 1].value_counts()
-    supplied.update(supplied_counts.reindex(supplied.index).dropna().astype(int))
-    sole.update(sole_counts.reindex(sole.index).dropna().astype(int))
+    # on integer codes: each distinct id is looked up once, rows are counted by bincount
+    comp, _ = pd.factorize(src["component_id"])
+    rows_of = np.bincount(comp[comp >= 0], minlength=1)
+    alone = np.where(comp >= 0, rows_of[np.maximum(comp, 0)], 0) == 1
+    sup, sup_ids = pd.factorize(src["supplier_id"])
+    point = np.where(sup >= 0, pd.Index(fps).get_indexer("supplier:" + pd.Index(sup_ids))[
+        np.maximum(sup, 0)], -1) if len(sup_ids) else np.full(len(sup), -1)
+    has = point >= 0
+    supplied = pd.Series(np.bincount(point[has], minlength=len(fps)), index=fps)
+    sole = pd.Series(np.bincount(point[has & alone], minlength=len(fps)), index=fps)
     measure = pd.Series(0.0, index=fps)
     is_sup = reg["kind"] == "supplier"
     measure[is_sup] = (sole[is_sup] / supplied[is_sup].clip(lower=1)).to_numpy()
