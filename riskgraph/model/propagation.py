@@ -4,12 +4,12 @@ Every analysis that propagates availability or supply runs through this module, 
 level over the flat group arrays of :class:`~riskgraph.model.network.CompiledNetwork` — no
 Python loop over nodes or scenarios. Two readings of one rule set:
 
-* :func:`supply` — supply fractions (DESIGN §3.2), scenarios as float columns of an
+* :func:`supply` — supply fractions (docs/design.md §3.2), scenarios as float columns of an
   ``(n, B)`` array. A node's supply is its capacity factor times the minimum over its
   requirement groups, a group giving ``min(1, sum(weight * a(member)))``, or 0 when fewer
   than ``k`` of its members have supply above 0. With factors of 0 and 1 a node has supply
   above 0 exactly when it is available under the boolean rules of §3.1.
-* :func:`available_packed` — boolean availability (DESIGN §3.1) of many trials at once,
+* :func:`available_packed` — boolean availability (docs/design.md §3.1) of many trials at once,
   bit-packed 64 trials to a ``uint64`` word: a group of one is its member, a group with
   ``k = 1`` a bitwise OR over its members, a k-of-n group (``k > 1``) an exact bit-sliced
   count, and a node is NOT failed AND all of its groups. Segments are folded with a
@@ -94,7 +94,7 @@ def capacity_matrix(compiled: CompiledNetwork, batch: int) -> np.ndarray:
 
 
 def supply(compiled: CompiledNetwork, capacity: np.ndarray | None = None) -> np.ndarray:
-    """Supply fraction a(x) of every node under each scenario (DESIGN §3.2).
+    """Supply fraction a(x) of every node under each scenario (docs/design.md §3.2).
 
     Parameters
     ----------
@@ -142,7 +142,7 @@ def supply(compiled: CompiledNetwork, capacity: np.ndarray | None = None) -> np.
 
 
 def available(compiled: CompiledNetwork, failed: np.ndarray) -> np.ndarray:
-    """Boolean availability (DESIGN §3.1) under failure masks.
+    """Boolean availability (docs/design.md §3.1) under failure masks.
 
     Runs the bit-packed kernel (:func:`available_packed`); results are identical to
     ``supply(compiled, ~failed) > 0``.
@@ -577,7 +577,7 @@ def full_plan(compiled: CompiledNetwork) -> PropagationPlan:
 
 
 def available_packed(compiled: CompiledNetwork, failed_words: np.ndarray) -> np.ndarray:
-    """Boolean availability (DESIGN §3.1) of bit-packed trials.
+    """Boolean availability (docs/design.md §3.1) of bit-packed trials.
 
     Parameters
     ----------
