@@ -549,8 +549,17 @@ def _why(kind, spofs, nations, hidden, sole_source_of, loss_sum, pair_count, con
 def _sole_components(network: SupplyNetwork) -> dict[str, list[str]]:
     """Typed supplier id -> the components it alone sources (sorted), grouped once."""
     src = network.package.sourcing
-    sole = src[src.groupby("component_id")["supplier_id"].transform("size") == 1]
+    comp, _ = pd.factorize(src["component_id"])
+    rows_of = np.bincount(comp[comp >= 0], minlength=1)
+    alone = (comp >= 0) & (rows_of[np.maximum(comp, 0)] == 1)
+    keep = alone & src["supplier_id"].notna().to_numpy()
+    sole = src.loc[keep, ["supplier_id", "component_id"]]
     if not len(sole):
         return {}
-    lists = sole.groupby("supplier_id")["component_id"].agg(sorted)
-    return dict(zip(("supplier:" + lists.index.astype(str)).tolist(), lists.tolist()))
+    # one sort by (supplier, component) instead of a Python sort per supplier
+    sole = sole.sort_values(["supplier_id", "component_id"], kind="stable")
+    sup = sole["supplier_id"].tolist()
+    comps = sole["component_id"].tolist()
+    ids = np.asarray(sup, dtype=object)
+    bounds = np.r_[0, np.flatnonzero(ids[1:] != ids[:-1]) + 1, len(sup)].tolist()
+    return {"supplier:" + sup[lo]: comps[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])}
