@@ -397,10 +397,10 @@ def test_blast_radius_and_row_order_match_pandas(worked, tmp_path):
 
 
 def test_joined_without_arrow_matches_arrow():
-    from riskgraph.analyses.spof import _joined
+    from riskgraph.analyses.spof import joined_lists
 
     values = pd.array(["a", "b", "c", "d"], dtype="str")
     counts = np.array([0, 3, 0, 1])
     plain = pd.array(np.array(["a", "b", "c", "d"], dtype=object), dtype=object)
-    assert list(_joined(values, counts)) == ["", "a;b;c", "", "d"]
-    assert list(_joined(plain, counts)) == ["", "a;b;c", "", "d"]
+    assert list(joined_lists(values, counts)) == ["", "a;b;c", "", "d"]
+    assert list(joined_lists(plain, counts)) == ["", "a;b;c", "", "d"]

@@ -20,6 +20,9 @@ alternative group below ``v`` cannot exist, so only those groups create pairs.
 Both recursions run level by level on flat arrays (a CSR of sets per node, sorted), so a
 level is a few sorts whatever its width; ``tests/test_spof.py`` checks them against brute
 force and against the per-failure-point propagation they replaced.
+
+Size: the SPOF and pair recursions share the crit-set arrays and their helpers, and
+the tables built from them; split, those helpers would cross a module boundary.
 """
 
 from __future__ import annotations
@@ -406,7 +409,7 @@ def blast_radius(network: SupplyNetwork, spof: pd.DataFrame | None = None) -> pd
     out["hidden_count"] = np.bincount(fp[keep & spof["hidden"].to_numpy(bool)],
                                       minlength=count)
     order = np.flatnonzero(keep)[np.argsort(fp[keep], kind="stable")]
-    out["capabilities"] = _joined(_column(spof.index.to_series()).take(order),
+    out["capabilities"] = joined_lists(_column(spof.index.to_series()).take(order),
                                   out["capabilities_lost"].to_numpy())
     return out
 
@@ -423,7 +426,7 @@ def _distinct_counts(group: np.ndarray, values: pd.Series, n_groups: int) -> np.
     return np.bincount(np.unique(key) // len(uniques), minlength=n_groups)
 
 
-def _joined(values, counts: np.ndarray) -> pd.api.extensions.ExtensionArray:
+def joined_lists(values, counts: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """``values`` joined with ';' in consecutive runs of ``counts`` (0: ''), in C through
     Arrow when the values are Arrow strings (a Python join per group costs minutes at a
     million failure points)."""

@@ -1,4 +1,4 @@
-"""A bounded, focused part of the dependency graph, for drawing (docs/design.md §2.2).
+"""A bounded, focused part of the dependency graph, for drawing.
 
 A front end never draws the whole graph: :func:`focus_subgraph` walks a few hops from a
 focus node or a set of capabilities and keeps only the nearest ``max_nodes`` nodes. The
