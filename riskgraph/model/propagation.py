@@ -302,6 +302,10 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
     pending: list[list[np.ndarray]] = [[] for _ in range(n_levels)]
     zeroed: list[list[np.ndarray]] = [[] for _ in range(n_levels)]  # known 0, no gather
     copied: list[list[tuple]] = [[] for _ in range(n_levels)]  # relayed (keys, values)
+    # the changed cells that made each level's candidates, with their values: every
+    # changed member of a candidate is among them, so lookups search this level's
+    # sources only instead of every changed cell of the batch
+    sources: list[list[tuple]] = [[] for _ in range(n_levels)]
     kill = _sole_member_edges(c)
     relay = _relay_edges(c)
     got_b, got_v, got_a = [], [], []
@@ -322,20 +326,23 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
         # takes its member's value exactly and changes with it: no evaluation needed
         copy = relay[edge]
         val = np.repeat(new_vals, deg)
+        src = np.repeat(new_keys, deg)
         lw = c.level[w]
         order = np.argsort(lw, kind="stable")
-        cand, lw, zero, copy, val = cand[order], lw[order], zero[order], copy[order], \
-            val[order]
+        cand, lw, zero, copy, val, src = cand[order], lw[order], zero[order], copy[order], \
+            val[order], src[order]
         cuts = np.flatnonzero(np.diff(lw)) + 1
         for lo, hi in zip(np.r_[0, cuts].tolist(), np.r_[cuts, len(lw)].tolist()):
             lvl = int(lw[lo])
-            ck, cz, cc = cand[lo:hi], zero[lo:hi], copy[lo:hi]
+            ck, cz, cc, cv, cs = cand[lo:hi], zero[lo:hi], copy[lo:hi], val[lo:hi], \
+                src[lo:hi]
             if cc.any():
-                copied[lvl].append((ck[cc], val[lo:hi][cc]))
+                copied[lvl].append((ck[cc], cv[cc]))
                 if cc.all():
                     continue
-                ck, cz = ck[~cc], cz[~cc]
+                ck, cz, cv, cs = ck[~cc], cz[~cc], cv[~cc], cs[~cc]
             pending[lvl].append(ck)
+            sources[lvl].append((cs, cv))
             if cz.any():
                 zeroed[lvl].append(ck[cz])
         return len(cand)
@@ -364,7 +371,13 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
                 todo[np.searchsorted(cand, _sorted_unique(np.concatenate(zeroed[lvl])))] = \
                     False
                 zeroed[lvl] = []
-            a[todo] = _evaluate(c, base, cand[todo], keys, vals, touched)
+            sk = np.concatenate([k for k, _ in sources[lvl]])
+            sv = np.concatenate([v for _, v in sources[lvl]])
+            sources[lvl] = []
+            order = np.argsort(sk, kind="stable")
+            sk, sv = sk[order], sv[order]
+            first = np.r_[True, sk[1:] != sk[:-1]]
+            a[todo] = _evaluate(c, base, cand[todo], sk[first], sv[first], touched)
             changed = a != base[cand % n]
             new_keys, new_vals = cand[changed], a[changed]
         if copied[lvl]:  # each relay cell comes from its one member: no duplicates
@@ -377,9 +390,6 @@ def _cone_batch(c: CompiledNetwork, base: np.ndarray, pts: np.ndarray, keep, lim
             continue
         record(new_keys, new_vals)
         touched[new_keys % n] = True
-        merged = np.concatenate([keys, new_keys])
-        order = np.argsort(merged, kind="stable")
-        keys, vals = merged[order], np.concatenate([vals, new_vals])[order]
         total += len(new_keys) + expand(new_keys, new_vals)
         if limit is not None and total > limit:
             return None
