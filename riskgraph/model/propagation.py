@@ -486,7 +486,9 @@ def _evaluate(c: CompiledNetwork, base: np.ndarray, cand: np.ndarray, keys: np.n
     mvals = base[mem]
     # look up only members changed for some point of the batch (most are not)
     ask = np.flatnonzero(touched[mem])
-    query = np.repeat(np.repeat(cand - w, ng), msz)[ask] + mem[ask]
+    # a node's groups, and so its members, are contiguous: one repeat per cell
+    per_cell = c.member_ptr[c.group_ptr[w + 1]] - c.member_ptr[c.group_ptr[w]]
+    query = np.repeat(cand - w, per_cell)[ask] + mem[ask]
     at = np.searchsorted(keys, query)
     at[at == len(keys)] = 0
     hit = keys[at] == query
