@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network
-from riskgraph.analyses.register import (RegisterWeights, dense_row_sums, risk_register,
-                                         single_failure_loss)
+from riskgraph.analyses.register import RegisterWeights, risk_register, single_failure_loss
+from riskgraph.analyses.rowsums import dense_row_sums
 from riskgraph.model.propagation import relative_supply, supply
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
@@ -156,7 +156,7 @@ def test_cone_loss_equals_dense_loss_on_the_sample():
 @pytest.mark.parametrize("dense_from", [None, 3, 10 ** 9])
 @pytest.mark.parametrize("n_cols", [1, 5, 7, 8, 9, 15, 16, 17, 127, 128, 129, 130, 255, 256,
                                     257, 300, 1000, 4099, 40_000])
-def testdense_row_sums_match_numpy(n_cols, dense_from):
+def test_dense_row_sums_match_numpy(n_cols, dense_from):
     # dense_from 3 sums every row of three or more dense, 10 ** 9 none: both paths
     rng = np.random.default_rng(n_cols)
     for density in (0.005, 0.02, 0.3, 1.0):
