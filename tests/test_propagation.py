@@ -15,8 +15,9 @@ from riskgraph import load_network
 from riskgraph.model.network import CAPABILITY
 from riskgraph.model.propagation import (available, available_packed, failure_supply,
                                          make_plan, pack_trials, popcount, relative_supply,
-                                         run_plan, single_failure_supply, split_by_step,
-                                         supply, trial_mask, unpack_trials)
+                                         run_plan, split_by_step, supply, trial_mask,
+                                         unpack_trials)
+from riskgraph.model.cones import single_failure_supply
 
 
 def random_network(seed: int, folder):

@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.model.network import SupplyNetwork
-from riskgraph.model.propagation import DEFAULT_MAX_CELLS, relative_supply, \
-    single_failure_supply, supply
+from riskgraph.model.cones import single_failure_supply
+from riskgraph.model.propagation import DEFAULT_MAX_CELLS, relative_supply, supply
 from riskgraph.analyses.rowsums import dense_row_sums
 
 __all__ = ["RegisterWeights", "risk_register", "single_failure_loss"]
@@ -103,7 +103,7 @@ def single_failure_loss(network: SupplyNetwork, *, points=None,
     """Capability supply loss when each failure point fails alone (docs/design.md §3.2).
 
     Only a point's downstream cone can change, so each point is evaluated there
-    (:func:`~riskgraph.model.propagation.single_failure_supply`): the work follows the
+    (:func:`~riskgraph.model.cones.single_failure_supply`): the work follows the
     sum of the cones, not points × nodes.
 
     Parameters
