@@ -220,10 +220,9 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _payloads(out: Path, tables, *, command, package, parameters, seed, index
-              ) -> tuple[dict[str, bytes], bytes]:
-    """Every file's bytes and the manifest's, checked and computed before anything touches
-    the disk, so a bad table or parameter leaves the folder as it was."""
+def _check_tables(out: Path, tables, *, package, parameters, index) -> list[str]:
+    """The file names, after every check that needs no CSV bytes: a bad name, table or
+    parameter is refused before anything touches the disk."""
     if not isinstance(tables, Mapping):
         raise UsageError(f"tables must map file names to DataFrames, got "
                          f"{type(tables).__name__}")
@@ -234,21 +233,25 @@ def _payloads(out: Path, tables, *, command, package, parameters, seed, index
     _check_not_input(out, names, package)
     if out.exists() and not out.is_dir():
         raise UsageError(f"output folder {os.fspath(out)!r} exists and is not a folder")
-    payloads: dict[str, bytes] = {}
-    outputs: dict[str, dict] = {}
     for name in names:
         table = tables[name]
         if not isinstance(table, pd.DataFrame):
             raise UsageError(f"table {name!r} must be a pandas DataFrame, got "
                              f"{type(table).__name__}")
-        data = to_csv_bytes(table, index=index)
-        payloads[name] = data
-        outputs[name] = {"rows": int(len(table)), "sha256": hashlib.sha256(data).hexdigest()}
-    manifest = _manifest(command=command, package=package, parameters=parameters, seed=seed,
-                         outputs=outputs)
-    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
-                      + "\n").encode("utf-8")
-    return payloads, manifest_bytes
+        if index:
+            try:  # the one way to_csv_bytes can refuse a DataFrame
+                table.iloc[:0].reset_index()
+            except ValueError as exc:
+                raise UsageError(f"cannot write the index of {name!r} as a column: "
+                                 f"{exc}") from exc
+    _json_safe(parameters)  # an unrecordable parameter is refused now, not after writing
+    return names
+
+
+def _manifest_bytes(**manifest_args) -> bytes:
+    manifest = _manifest(**manifest_args)
+    return (json.dumps(manifest, indent=2, ensure_ascii=False, allow_nan=False)
+            + "\n").encode("utf-8")
 
 
 def write_outputs(
@@ -309,8 +312,7 @@ def write_outputs(
     {"rows": n, "sha256": hex digest of the bytes written}}).
     """
     out = Path(out_dir)
-    payloads, manifest_bytes = _payloads(out, tables, command=command, package=package,
-                                         parameters=parameters, seed=seed, index=index)
+    names = _check_tables(out, tables, package=package, parameters=parameters, index=index)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:
@@ -319,8 +321,17 @@ def write_outputs(
 
     pending: list[Path] = []
     try:
-        temps = {name: _write_temp(out, name, data, pending) for name, data in payloads.items()}
-        manifest_tmp = _write_temp(out, MANIFEST_NAME, manifest_bytes, pending)
+        # one table's bytes in memory at a time: at a million nodes a table is ~1 GB
+        temps, outputs = {}, {}
+        for name in names:
+            data = to_csv_bytes(tables[name], index=index)
+            outputs[name] = {"rows": int(len(tables[name])),
+                             "sha256": hashlib.sha256(data).hexdigest()}
+            temps[name] = _write_temp(out, name, data, pending)
+            del data
+        manifest = _manifest_bytes(command=command, package=package, parameters=parameters,
+                                   seed=seed, outputs=outputs)
+        manifest_tmp = _write_temp(out, MANIFEST_NAME, manifest, pending)
         # The old manifest would describe tables about to be replaced: drop it first.
         with contextlib.suppress(FileNotFoundError):
             (out / MANIFEST_NAME).unlink()
