@@ -475,7 +475,7 @@ def report(rows: list[Row], argv: list[str], machine_line: str) -> str:
              f"Machine: {machine_line}.", f"Command: `python bench/bench_commands.py "
              f"{' '.join(argv)}`".rstrip() + ". Each command is a fresh `riskgraph` "
              "subprocess (start-up, reading and writing included); *cpu s* is its user + system "
-             "time (wall far above it: the CPU was busy with other work); peak RSS is its "
+             "time (a wall time far above it would mean the CPU was busy with other work); peak RSS is its "
              "own. Baselines are naive Python walks in a worker process, timed from loading "
              "the package (no interpreter start-up; see the script's docstring); the analyse "
              "baseline covers the SPOF table only.",
