@@ -56,12 +56,27 @@ def test_a_broken_entry_is_recomputed(tmp_path, worked_dir):
     net = riskgraph.load_network(worked_dir)
     cache = ResultCache(tmp_path / "cache")
     first = structural_analysis(net, cache=cache)
-    (entry,) = (tmp_path / "cache").glob("*.pickle")
-    entry.write_bytes(b"not a pickle")
+    (entry,) = [p for p in (tmp_path / "cache").iterdir() if p.is_dir()]
+    (entry / "spof.arrow").write_bytes(b"not an arrow file")
     again = structural_analysis(net, cache=cache)
     assert again.parameters["cache"] == "miss"
     assert again.risk_register.equals(first.risk_register)
     assert cache.clear() == 1
+    assert not any((tmp_path / "cache").iterdir())
+
+
+@pytest.mark.parametrize("name", ["gen-1500", "gen-4000"])
+def test_cached_tables_export_byte_identical_files(tmp_path, name):
+    """Arrow files round-trip every table exactly: index, dtypes, missing values, attrs."""
+    pkg = GOLDEN / name
+    cache = tmp_path / "cache"
+    _, fresh = _analyse(pkg, tmp_path / "a", cache, "--no-cache")
+    assert _analyse(pkg, tmp_path / "b", cache)[0] == "miss"
+    state, cached = _analyse(pkg, tmp_path / "c", cache)
+    assert state == "hit" and cached == fresh
+    net = riskgraph.load_network(pkg)
+    hit = structural_analysis(net, cache=ResultCache(cache))
+    assert hit.centrality.attrs == structural_analysis(net).centrality.attrs
 
 
 def test_a_cache_folder_others_can_write_is_not_read(tmp_path, worked_dir):

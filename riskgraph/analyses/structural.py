@@ -101,12 +101,22 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
     if cache is None:
         return _compute(network, params, weights)
     key = cache.key("structural", network.package.content_hash, params)
-    hit = cache.get(key)
-    if isinstance(hit, StructuralAnalysis):
-        return replace(hit, parameters={**hit.parameters, "cache": "hit"})
+    hit = cache.get_frames(key)
+    if hit is not None and set(hit[0]) == set(_TABLES):
+        frames, (parameters, attrs) = hit
+        for name, frame in frames.items():
+            frame.attrs.update(attrs.get(name, {}))
+        return StructuralAnalysis(**frames, parameters={**parameters, "cache": "hit"})
     result = _compute(network, params, weights)
-    cache.put(key, result)
+    frames = {name: getattr(result, name) for name in _TABLES}
+    cache.put_frames(key, frames, (result.parameters,
+                                   {name: dict(f.attrs) for name, f in frames.items()}))
     return replace(result, parameters={**result.parameters, "cache": "miss"})
+
+
+#: The tables of a StructuralAnalysis, as its fields are named.
+_TABLES = ("spof", "blast_radius", "critical_pairs", "concentration", "nation_exposure",
+           "survivability", "centrality", "risk_register")
 
 
 def _compute(network: SupplyNetwork, params: dict, weights: RegisterWeights
