@@ -132,7 +132,7 @@ def neutralize_formulas(df: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(df, pd.DataFrame):
         raise UsageError(f"expected a pandas DataFrame, got {type(df).__name__}")
-    out = df.copy()
+    out = df.copy(deep=False)  # columns that change are replaced, never written into
     for position in range(out.shape[1]):  # by position: column labels may repeat
         fixed = _neutral_column(out.iloc[:, position])
         if fixed is not None:
