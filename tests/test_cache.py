@@ -65,9 +65,12 @@ def test_a_broken_entry_is_recomputed(tmp_path, worked_dir):
     assert not any((tmp_path / "cache").iterdir())
 
 
+@pytest.mark.parametrize("batch_rows", [1 << 20, 7])
 @pytest.mark.parametrize("name", ["gen-1500", "gen-4000"])
-def test_cached_tables_export_byte_identical_files(tmp_path, name):
-    """Arrow files round-trip every table exactly: index, dtypes, missing values, attrs."""
+def test_cached_tables_export_byte_identical_files(tmp_path, name, batch_rows, monkeypatch):
+    """Arrow files round-trip every table exactly: index, dtypes, missing values, attrs,
+    whether a table is written in one slice or in many."""
+    monkeypatch.setattr("riskgraph.io.cache.ARROW_BATCH_ROWS", batch_rows)
     pkg = GOLDEN / name
     cache = tmp_path / "cache"
     _, fresh = _analyse(pkg, tmp_path / "a", cache, "--no-cache")
