@@ -157,7 +157,6 @@ class _ColumnPlan(NamedTuple):
 def _column_plan(n_cols: int) -> _ColumnPlan:
     """Where each column of a row of ``n_cols`` sits in NumPy's pairwise sum."""
     starts, lengths, parent, depth, leaf_node = _pairwise_tree(n_cols)
-    n = max(n_cols, 1)
     leaf = np.repeat(np.arange(len(starts)), lengths)[:n_cols]
     rel = np.arange(n_cols) - starts[leaf]
     size = lengths[leaf]
