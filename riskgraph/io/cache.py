@@ -13,18 +13,20 @@ the cache off. Users may move or delete the folder at any time.
 
 Tables go to Arrow IPC files (:meth:`ResultCache.put_frames`: index, dtypes and values
 round-trip exactly, so a cached result exports byte-identical CSVs; a test checks it);
-other values are pickles. Like any cache of Python objects, the folder must be writable
+the small values beside them are pickled. Like any cache of Python objects, the folder must be writable
 only by its user: riskgraph creates it with mode 0700 and refuses to read entries from a
 folder another user can write to.
 
 >>> import tempfile
 >>> cache = ResultCache(tempfile.mkdtemp())
 >>> key = cache.key("demo", "0" * 64, {"seed": 1})
->>> cache.get(key) is None
+>>> cache.get_frames(key) is None
 True
->>> cache.put(key, {"answer": 42})
->>> cache.get(key)
-{'answer': 42}
+>>> import pandas as pd
+>>> cache.put_frames(key, {"t": pd.DataFrame({"x": [1, 2]}, index=["a", "b"])}, {"seed": 1})
+>>> frames, meta = cache.get_frames(key)
+>>> frames["t"].loc["b", "x"], meta
+(np.int64(2), {'seed': 1})
 """
 
 from __future__ import annotations
@@ -105,30 +107,6 @@ class ResultCache:
             return False
         return True
 
-    def get(self, key: str):
-        """The stored result, or None if absent or unreadable (a broken entry is a miss)."""
-        path = self.folder / f"{key}.pickle"
-        if not path.is_file() or not self._safe_folder():
-            return None
-        try:
-            with open(path, "rb") as fh:
-                return pickle.load(fh)
-        except Exception as exc:  # a truncated or foreign file: recompute, never fail
-            logger.warning("ignoring unreadable cache entry %s: %s", path, exc)
-            return None
-
-    def put(self, key: str, value) -> None:
-        """Store ``value`` under ``key`` atomically (temp file, then rename)."""
-        self._mkdir()
-        fd, tmp = tempfile.mkstemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, self.folder / f"{key}.pickle")
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-
     def put_frames(self, key: str, frames: dict, meta) -> None:
         """Store named DataFrames as Arrow IPC files (with ``meta``, any picklable value,
         beside them) in one folder, renamed into place at once.
@@ -184,9 +162,6 @@ class ResultCache:
         """Delete every entry; returns how many were removed."""
         removed = 0
         if self.folder.is_dir():
-            for path in self.folder.glob("*.pickle"):
-                path.unlink(missing_ok=True)
-                removed += 1
             for path in self.folder.iterdir():
                 if path.is_dir() and (path / "meta.pickle").exists():
                     shutil.rmtree(path, ignore_errors=True)
