@@ -139,7 +139,7 @@ def _downstream(network: SupplyNetwork, edges: Topology, *, max_cells: int
     """
     c = network.compiled
     caps = c.capabilities
-    n_caps = edges.capability_reach(max_cells=max_cells).copy()
+    n_caps = edges.capability_reach().copy()
     cap_nations = network.capabilities.reindex(c.ids[caps])["nation_id"]
     nation_bit = pd.factorize(cap_nations, sort=True)[0].astype(np.int64)
     n_words = (int(nation_bit.max()) >> 6) + 1 if len(nation_bit) else 0

@@ -84,6 +84,7 @@ class Topology:
     level_ptr: np.ndarray  # int64, levels + 1
     capability_platform: np.ndarray  # int64: the platform node of each capability
     _cones: OrderedDict = field(default_factory=OrderedDict, repr=False, compare=False)
+    _memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def n_levels(self) -> int:
@@ -193,7 +194,7 @@ class Topology:
             counts += np.bitwise_count(reach).astype(np.int64) @ word_weight[w0:w1]
         return counts
 
-    def capability_reach(self, *, max_cells: int = _MAX_CELLS) -> np.ndarray:
+    def capability_reach(self) -> np.ndarray:
         """Capabilities downstream of every node (0 for capabilities themselves).
 
         A node reaches capability (N, P) exactly when it reaches platform P (or is P), so
@@ -204,7 +205,7 @@ class Topology:
         cones (one sweep over the whole network per 64 platforms would grow with nodes ×
         platforms). Cached (read only).
         """
-        hit = self._cones.get(("capability_reach", b""))
+        hit = self._memo.get("capability_reach")
         if hit is not None:
             return hit
         platforms, fielders = np.unique(self.capability_platform, return_counts=True)
@@ -214,7 +215,7 @@ class Topology:
             cone, reached = self._platform_bits(platforms[b0:b0 + 64], local)
             counts[cone] += reached @ fielders[b0:b0 + 64].astype(np.int64)
         counts.setflags(write=False)
-        self._cones[("capability_reach", b"")] = counts
+        self._memo["capability_reach"] = counts
         return counts
 
     def _platform_bits(self, block: np.ndarray, local: np.ndarray
