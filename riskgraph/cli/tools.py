@@ -1,0 +1,54 @@
+"""The tool commands: dashboard and generate."""
+
+from __future__ import annotations
+
+from riskgraph.cli.common import CliUsage
+from riskgraph.errors import EXIT_OK
+
+
+def register(sub) -> None:
+    """Add this module's commands to the subparsers ``sub``."""
+    _add_dashboard(sub)
+    _add_generate(sub)
+
+
+def _add_dashboard(sub) -> None:
+    p = sub.add_parser("dashboard", help="start the planners' dashboard (http://127.0.0.1:8050)")
+    p.add_argument("package", nargs="*", help="package folder(s) to offer (default: the "
+                                              "bundled sample)")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default 127.0.0.1; any other needs --auth)")
+    p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                   help="HTTP basic auth on every route (required off loopback)")
+    p.set_defaults(run=_cmd_dashboard)
+
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser("generate", help="write a synthetic data package for benchmarks")
+    p.add_argument("--nodes", type=int, required=True, help="approximate node count (>= 200)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--out", required=True, metavar="DIR", help="folder to write the CSVs to")
+    p.add_argument("--defects", action="store_true",
+                   help="leave some components' shares summing below 1 (baseline "
+                        "shortfalls, each a validation warning), as real data often do")
+    p.set_defaults(run=_cmd_generate)
+
+
+def _cmd_dashboard(args) -> int:
+    from riskgraph_dashboard.server import serve
+
+    return serve(args.package, host=args.host, port=args.port, auth=args.auth)
+
+
+def _cmd_generate(args) -> int:
+    from pathlib import Path
+
+    from riskgraph.io.synthetic import generate_package
+
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():
+        raise CliUsage(f"{out} exists and is not a data package: choose an empty folder")
+    generate_package(out, nodes=args.nodes, seed=args.seed, defects=args.defects)
+    print(f"wrote a synthetic package of about {args.nodes:,} nodes (seed {args.seed}) to {out}")
+    return EXIT_OK
