@@ -152,9 +152,14 @@ class Workspace:
         Packages kept analysed in memory (least recently used dropped first).
     max_uploads
         Uploaded packages kept on disk (oldest removed first).
+    upload_limits
+        :class:`~.uploads.UploadLimits` of uploads (sizes, nodes, time, memory).
     """
 
-    def __init__(self, packages, *, work_dir=None, max_loaded: int = 6, max_uploads: int = 8):
+    def __init__(self, packages, *, work_dir=None, max_loaded: int = 6, max_uploads: int = 8,
+                 upload_limits=None):
+        from .intake import Intake
+
         paths = [Path(p) for p in packages]
         if not paths:
             raise UsageError("the dashboard needs at least one data package folder")
@@ -178,6 +183,8 @@ class Workspace:
             self.bundled[name] = p
         self._bundled_keys: dict[str, str] = {}
         self.gate = JobGate(self.work_dir / "jobs")
+        #: Checks and analyses uploads, one at a time, in a bounded child process.
+        self.intake = Intake(upload_limits)
 
     def results(self):
         """The on-disk cache of background results, keyed by package hash and parameters

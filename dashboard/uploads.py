@@ -23,12 +23,16 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from riskgraph.io.schema import TABLES
 
-__all__ = ["PACKAGE_FILES", "UploadLimits", "UploadResult", "decode_data_url", "extract_upload"]
+__all__ = ["DEFAULT_MAX_NODES", "PACKAGE_FILES", "UploadLimits", "UploadResult", "decode_data_url", "extract_upload"]
 
 #: The only file names an upload may bring in.
 PACKAGE_FILES = frozenset([t.filename for t in TABLES.values()] + ["scenarios.toml"])
 _JUNK_PREFIXES = ("__MACOSX/",)
 _CHUNK = 1 << 16
+
+
+#: Largest uploaded package analysed, in nodes (``riskgraph dashboard --max-nodes``).
+DEFAULT_MAX_NODES = 50_000
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,9 @@ class UploadLimits:
     max_total_bytes: int = 200 * 1024 * 1024  # all extracted files
     max_members: int = 200  # entries in a zip
     max_ratio: float = 200.0  # inflated / compressed size of a zip member above 1 MiB
+    max_nodes: int = DEFAULT_MAX_NODES  # nodes of the compiled package
+    max_seconds: float = 600.0  # extracting, validating and analysing it
+    max_memory_bytes: int = 4 * 2**30  # resident memory of the process that analyses it
 
 
 @dataclass

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
-
 import dash_mantine_components as dmc
 import pandas as pd
-import riskgraph
 from dash import Input, Output, State, html, no_update
 
 from .. import ids
 from ..components import message, records
 from ..state import InputError, workspace
-from ..uploads import UploadLimits, decode_data_url, extract_upload
+from ..uploads import decode_data_url
 from .common import loaded, user_errors
 
 __all__ = ["describe_current", "use_bundled", "receive_upload", "register"]
@@ -52,7 +49,9 @@ def use_bundled(n_clicks, name):
 
 @user_errors(3)
 def receive_upload(contents, filenames):
-    """Check an upload in full; load it only when it has no error."""
+    """Check an upload in full; load it only when it has no error. The checking and the
+    analysis run in a bounded child process (``Workspace.intake``: one upload at a time,
+    node, time and memory limits), so this request only decodes the files."""
     if not contents:
         return no_update, no_update, None
     if isinstance(contents, str):
@@ -60,7 +59,8 @@ def receive_upload(contents, filenames):
     if not isinstance(contents, list) or not isinstance(filenames, list) \
             or len(contents) != len(filenames) or len(contents) > MAX_FILES:
         raise InputError(f"upload at most {MAX_FILES} files at once")
-    limits = UploadLimits()
+    ws = workspace()
+    limits = ws.intake.limits
     files = []
     try:
         for data, name in zip(contents, filenames):
@@ -69,33 +69,12 @@ def receive_upload(contents, filenames):
             files.append((name, decode_data_url(data, limits)))
     except ValueError as err:
         raise InputError(f"cannot read the upload: {err}") from None
-    ws = workspace()
-    folder = ws.new_upload_folder()
-    try:
-        result = extract_upload(files, folder, limits)
-        issues = pd.DataFrame(result.problems,
-                              columns=["severity", "code", "file", "line", "column", "value",
-                                       "message"])
-        errors = result.errors
-        if result.ok:
-            report = riskgraph.validate_package(folder, max_file_bytes=limits.max_file_bytes)
-            issues = pd.concat([issues, report.frame()], ignore_index=True) \
-                if len(issues) else report.frame()
-            errors = report.errors
-            if report.ok:
-                name = files[0][0] if len(files) == 1 else f"upload of {len(files)} files"
-                ref = ws.add_upload(folder, name)
-                ws.get(ref.key)
-                return ref.key, records(issues), message(
-                    f"Loaded {name}: {len(result.written)} file(s), "
-                    f"{len(issues)} warning(s).", kind="success")
-        shutil.rmtree(folder, ignore_errors=True)
-        return no_update, records(issues), message(
-            f"Not loaded: {len(errors)} error(s) in the upload — see the table below. The "
-            "package in use is unchanged.", kind="error", title="Invalid package")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
+    name = files[0][0] if len(files) == 1 else f"upload of {len(files)} files"
+    result = ws.intake.take(ws, files, name)
+    issues = pd.DataFrame(result.problems, columns=["severity", "code", "file", "line",
+                                                    "column", "value", "message"])
+    return (result.key if result.key else no_update, records(issues),
+            message(result.text, kind=result.kind, title=result.title))
 
 
 def register(app) -> None:
