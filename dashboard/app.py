@@ -14,12 +14,13 @@ import dash
 from dash import Dash, DiskcacheManager, html, set_props
 
 from . import ids
-from .auth import BasicAuth, RequestSizeLimit
+from .auth import BasicAuth, RequestSizeLimit, SecurityHeaders, security_headers
 from .callbacks import register_all
 from .components import message
 from .layout import shell
 from .pages import PAGES
 from .state import CONFIG_KEY, Workspace
+from .uploads import UploadLimits
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def _on_error(err: Exception):
 
 def create_app(packages, *, auth: tuple[str, str] | None = None, work_dir=None,
                max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
-               preload: bool = True) -> Dash:
+               preload: bool = True, max_nodes: int | None = None) -> Dash:
     """The dashboard app over some data packages.
 
     Parameters
@@ -55,12 +56,15 @@ def create_app(packages, *, auth: tuple[str, str] | None = None, work_dir=None,
         Largest request body accepted (413 beyond).
     preload
         Analyse the default package now, so the first page is fast.
+    max_nodes
+        Largest uploaded package accepted, in nodes (None: ``DEFAULT_MAX_NODES``).
     """
     import dash_cytoscape
     import diskcache
 
     dash_cytoscape.load_extra_layouts()  # dagre, served from the package like the rest
-    ws = Workspace(packages, work_dir=work_dir)
+    limits = UploadLimits() if max_nodes is None else UploadLimits(max_nodes=int(max_nodes))
+    ws = Workspace(packages, work_dir=work_dir, upload_limits=limits)
     manager = DiskcacheManager(diskcache.Cache(str(ws.work_dir / "callbacks")))
     app = Dash(
         __name__,
@@ -93,11 +97,13 @@ def create_app(packages, *, auth: tuple[str, str] | None = None, work_dir=None,
     app.validation_layout = html.Div([shell(), *[m.layout() for m in PAGES]])
     register_all(app)
 
+    # Outermost first: headers on every answer (the guards' own too), then auth (so a
+    # stranger's body is never read), then the body caps.
     wsgi = RequestSizeLimit(server.wsgi_app, max_request_bytes)
     if auth is not None:
         user, password = auth
         wsgi = BasicAuth(wsgi, user, password)
-    server.wsgi_app = wsgi
+    server.wsgi_app = SecurityHeaders(wsgi, security_headers(app.csp_hashes()))
 
     if preload:
         ws.get(None)

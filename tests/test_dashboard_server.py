@@ -118,10 +118,12 @@ def test_the_server_starts_and_stops_cleanly(tmp_path):
                                   "/assets/riskgraph.css", "/assets/world_110m.json",
                                   "/_favicon.ico", "/_dash-component-suites/nope.js"])
 def test_every_route_needs_auth(secured, path):
-    with secured.get(path) as r:
+    # one client address per path: repeated failures from one client are delayed (429)
+    client = {"REMOTE_ADDR": f"10.1.0.{len(path)}"}
+    with secured.get(path, environ_base=client) as r:
         assert r.status_code == 401
         assert r.headers["WWW-Authenticate"].startswith("Basic ")
-    with secured.get(path, headers=_basic("planner", "wrong")) as r:
+    with secured.get(path, headers=_basic("planner", "wrong"), environ_base=client) as r:
         assert r.status_code == 401
 
 
