@@ -1,12 +1,15 @@
-"""Running the dashboard: ``riskgraph dashboard [PACKAGE] [--host H] [--port P] [--auth U:P]``.
+"""Running the dashboard: ``riskgraph dashboard [PACKAGE] [--host H] [--port P] [--auth U:P]
+[--workers N] [--max-request-mb M] [--max-nodes N]``.
 
 :func:`serve` is what the CLI calls. Secure defaults: it binds 127.0.0.1; any other
 address needs ``--auth user:password`` (HTTP basic auth on every request) or it refuses
 with exit status 2; debug mode and Dash's dev tools are off whatever ``DASH_DEBUG``,
 ``FLASK_DEBUG``, ``HOST`` or ``PORT`` say (host and port come only from the arguments);
-request bodies are capped. It serves with Werkzeug's threaded server, which is fine for a
-team on one machine or a small intranet; put a TLS-terminating proxy in front of it when
-it is reachable from a network, since basic auth sends the password with every request.
+request bodies are capped (see :mod:`.auth`). It serves with waitress, a production WSGI
+server in pure Python: one process whose ``--workers`` threads answer requests (Werkzeug's
+development server is never used). Put a TLS-terminating proxy in front of it when it is
+reachable from a network, since basic auth sends the password with every request
+(SECURITY.md).
 """
 
 from __future__ import annotations
@@ -18,9 +21,14 @@ from pathlib import Path
 
 from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
-from .auth import is_loopback, parse_auth
+from .auth import SERVER_NAME, is_loopback, parse_auth, security_headers
 
-__all__ = ["serve", "default_packages", "EXIT_OK", "EXIT_USAGE", "EXIT_INVALID"]
+__all__ = ["serve", "default_packages", "make_server", "DEFAULT_WORKERS", "EXIT_OK",
+           "EXIT_USAGE", "EXIT_INVALID"]
+
+#: Request threads of the production server: enough for a team of planners (each
+#: callback holds one only while it runs; long work runs as a background job).
+DEFAULT_WORKERS = 8
 
 _REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -46,7 +54,8 @@ def _fail(message: str, status: int) -> int:
 
 
 def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
-          max_request_mb: float | None = None) -> int:
+          max_request_mb: float | None = None, workers: int = DEFAULT_WORKERS,
+          max_nodes: int | None = None) -> int:
     """Run the dashboard until interrupted; returns the exit status.
 
     Parameters
@@ -61,31 +70,23 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
         route, assets and callbacks included.
     max_request_mb
         Largest request body accepted, in MiB (default 80: a 50 MiB upload, base64).
+    workers
+        Request threads of the server.
+    max_nodes
+        Largest uploaded package accepted, in nodes (default
+        :data:`~.uploads.DEFAULT_MAX_NODES`).
 
     Returns
     -------
     int
         0 after a clean stop, 2 for a usage problem (non-loopback host without auth, bad
-        ``--auth``, bad port, missing package folder, port in use), 3 when the first
-        package is invalid.
+        ``--auth``, bad port or limits, missing package folder, port in use), 3 when the
+        first package is invalid.
     """
-    from werkzeug.serving import make_server
-
-    problem = _check_listen(host, port)
+    problem, credentials = _check_options(host, port, auth, workers, max_request_mb,
+                                          max_nodes)
     if problem:
         return _fail(problem, EXIT_USAGE)
-    credentials = None
-    if auth is not None:
-        try:
-            credentials = parse_auth(auth) if isinstance(auth, str) else parse_auth(
-                ":".join(auth))
-        except (ValueError, TypeError) as err:
-            return _fail(str(err), EXIT_USAGE)
-    if not is_loopback(host) and credentials is None:
-        return _fail(
-            f"refusing to listen on {host!r} without authentication: anyone who can reach "
-            "it could read the data. Add --auth user:password (and put TLS in front), or "
-            "keep the default --host 127.0.0.1.", EXIT_USAGE)
     paths = default_packages(packages or ())
     problem = _check_packages(paths)
     if problem:
@@ -99,21 +100,91 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
 
     limit = DEFAULT_MAX_REQUEST_BYTES if max_request_mb is None \
         else int(float(max_request_mb) * 2**20)
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = create_app([str(p) for p in paths], auth=credentials, max_request_bytes=limit)
+    app = create_app([str(p) for p in paths], auth=credentials, max_request_bytes=limit,
+                     max_nodes=max_nodes)
     workspace = app.server.config[CONFIG_KEY]
     try:
-        server = make_server(host, port, app.server, threaded=True)
+        server = make_server(app.server.wsgi_app, host, port, threads=workers,
+                             max_request_bytes=limit)
     except OSError as err:
         workspace.close()
         return _fail(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_USAGE)
 
     shown = f"[{host}]" if ":" in host else host
-    print(f"riskgraph dashboard on http://{shown}:{server.server_port}/ — package "
-          f"{paths[0]}{' (basic auth on)' if credentials else ''}; Ctrl+C to stop",
-          file=sys.stderr, flush=True)
+    print(f"riskgraph dashboard on http://{shown}:{server.effective_port}/ — package "
+          f"{paths[0]}{' (basic auth on)' if credentials else ''}; {workers} worker "
+          "thread(s); Ctrl+C to stop", file=sys.stderr, flush=True)
     _serve_until_stopped(server, workspace)
     return EXIT_OK
+
+
+def make_server(wsgi, host: str, port: int, *, threads: int = DEFAULT_WORKERS,
+                max_request_bytes: int):
+    """A waitress server for ``wsgi`` (not started: call ``run()``; ``close()`` stops it).
+
+    Its ``Server`` header names no version, bodies over ``max_request_bytes`` are refused
+    (413) from their ``Content-Length`` before they are read, and its own error answers
+    carry the same security headers as the app's.
+
+    Raises
+    ------
+    OSError
+        When the address cannot be bound (e.g. the port is in use).
+    """
+    from waitress.server import create_server
+
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" noise
+    server = create_server(
+        wsgi, host=host, port=port, threads=int(threads), ident=SERVER_NAME,
+        max_request_body_size=int(max_request_bytes), channel_timeout=60,
+        connection_limit=200, clear_untrusted_proxy_headers=True, expose_tracebacks=False)
+    server.channel_class = _channel_class()
+    return server
+
+
+def _channel_class():
+    """waitress's connection class whose error answers (400, 413, 500 ...) carry
+    :func:`~.auth.security_headers`."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    class GuardedErrorTask(ErrorTask):
+        def execute(self):
+            super().execute()
+            self.response_headers.extend(security_headers())
+
+    class GuardedChannel(HTTPChannel):
+        error_task_class = GuardedErrorTask
+
+    return GuardedChannel
+
+
+def _check_options(host, port, auth, workers, max_request_mb, max_nodes):
+    """``(problem, credentials)``: what is wrong with the listening and limit options
+    (None when nothing is) and the parsed ``--auth``."""
+    problem = _check_listen(host, port)
+    if problem:
+        return problem, None
+    for value, name, lo in ((workers, "--workers", 1), (max_nodes, "--max-nodes", 1)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or not lo <= value <= (256 if name == "--workers" else
+                                                         10**8)):
+            return f"{name} must be a whole number of at least {lo}, got {value!r}", None
+    if max_request_mb is not None and not (isinstance(max_request_mb, (int, float))
+                                           and 0 < max_request_mb <= 4096):
+        return f"--max-request-mb must be from 0 to 4096, got {max_request_mb!r}", None
+    credentials = None
+    if auth is not None:
+        try:
+            credentials = parse_auth(auth) if isinstance(auth, str) else parse_auth(
+                ":".join(auth))
+        except (ValueError, TypeError) as err:
+            return str(err), None
+    if not is_loopback(host) and credentials is None:
+        return (f"refusing to listen on {host!r} without authentication: anyone who can "
+                "reach it could read the data. Add --auth user:password (and put TLS in "
+                "front), or keep the default --host 127.0.0.1."), None
+    return None, credentials
 
 
 def _check_listen(host, port) -> str | None:
@@ -157,12 +228,12 @@ def _serve_until_stopped(server, workspace) -> None:
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        server.serve_forever()
+        server.run()
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, previous)
-        server.server_close()
+        server.close()
         _stop_job(workspace)
         workspace.close()
 
@@ -188,5 +259,10 @@ if __name__ == "__main__":  # pragma: no cover - `python -m riskgraph_dashboard.
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--max-request-mb", type=float, default=None)
+    parser.add_argument("--max-nodes", type=int, default=None)
     args = parser.parse_args()
-    sys.exit(serve(args.packages, host=args.host, port=args.port, auth=args.auth))
+    sys.exit(serve(args.packages, host=args.host, port=args.port, auth=args.auth,
+                   workers=args.workers, max_request_mb=args.max_request_mb,
+                   max_nodes=args.max_nodes))
