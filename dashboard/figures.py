@@ -1,5 +1,9 @@
 """Plotly figures built from the library's tables: drawing only, no computation.
 
+Every text from the data (names, labels, titles) goes through :func:`plain` before it
+reaches Plotly, which renders a subset of HTML in labels, ticks and hover text (``<a href>``
+links, ``<span style>``): a supplier named ``<a href=...>`` shows as that text, not a link.
+
 Palettes are colour-blind safe: categories use the Okabe–Ito colours (and a second cue,
 marker shape, where it matters); magnitudes use single-hue sequential scales that vary in
 lightness. Every figure has a legend or colour bar with units and hover text with names.
@@ -7,6 +11,7 @@ lightness. Every figure has a legend or colour bar with units and hover text wit
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
@@ -20,6 +25,7 @@ __all__ = [
     "empty_figure",
     "exposure_heatmap",
     "importance_chart",
+    "plain",
     "supplier_map",
     "timeline",
 ]
@@ -41,6 +47,20 @@ LOSS_SCALE = "OrRd"
 _FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=12)
 
 
+def plain(text) -> str:
+    """``text`` as Plotly shows it literally: ``&``, ``<`` and ``>`` become entities, so
+    no tag in a name is rendered (Plotly turns the entities back into the characters).
+
+    >>> plain('<a href="https://evil.example/">clickme</a> & co')
+    '&lt;a href="https://evil.example/"&gt;clickme&lt;/a&gt; &amp; co'
+    """
+    return html.escape(str(text), quote=False)
+
+
+def _plain_all(values) -> list[str]:
+    return [plain(v) for v in values]
+
+
 def _layout(fig: go.Figure, **kw) -> go.Figure:
     kw.setdefault("margin", dict(l=10, r=10, t=40, b=10))
     fig.update_layout(template="plotly_white", font=_FONT, **kw)
@@ -50,7 +70,7 @@ def _layout(fig: go.Figure, **kw) -> go.Figure:
 def empty_figure(message: str, height: int = 300) -> go.Figure:
     """A blank figure that says why it is blank."""
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper",
+    fig.add_annotation(text=plain(message), showarrow=False, x=0.5, y=0.5, xref="paper",
                        yref="paper", font=dict(size=14, color="#555"))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
@@ -81,7 +101,8 @@ def supplier_map(sites: pd.DataFrame, capabilities: int) -> go.Figure:
             continue
         size = [6 + 26 * math.sqrt(v / peak) for v in part["capabilities_lost"]]
         hover = [
-            f"<b>{r.name}</b><br>{r.nation_name} ({r.nation_id}), {r.alignment}<br>"
+            f"<b>{plain(r.name)}</b><br>{plain(r.nation_name)} ({plain(r.nation_id)}), "
+            f"{r.alignment}<br>"
             f"stops {r.capabilities_lost} capabilit{'y' if r.capabilities_lost == 1 else 'ies'} "
             f"in {r.nations_lost} nation(s) on its own<br>risk rank {r.rank}"
             for r in part.itertuples()
@@ -108,8 +129,8 @@ def exposure_heatmap(hm, title: str) -> go.Figure:
     # A hover template, not a text per cell: a 100k-node package has 40 × 4,000 cells,
     # and per-cell text made the figure 15 MB.
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=hm.col_labels, y=hm.row_labels, colorscale=LOSS_SCALE, zmin=0,
-        zmax=100, hoverongaps=False,
+        z=z.to_numpy(), x=_plain_all(hm.col_labels), y=_plain_all(hm.row_labels),
+        colorscale=LOSS_SCALE, zmin=0, zmax=100, hoverongaps=False,
         hovertemplate="If <b>%{y}</b> fails,<br><b>%{x}</b> loses %{z:.0f}% of its "
                       "supply<extra></extra>",
         colorbar=dict(title=dict(text="supply<br>lost (%)"), ticksuffix="%"),
@@ -119,7 +140,7 @@ def exposure_heatmap(hm, title: str) -> go.Figure:
     fig.update_yaxes(autorange="reversed", title="failing nation", tickfont=dict(size=10))
     fig.update_xaxes(title="capability (fielding nation, platform)", tickangle=-60,
                      tickfont=dict(size=9))
-    return _layout(fig, height=height, title=dict(text=title, x=0.01))
+    return _layout(fig, height=height, title=dict(text=plain(title), x=0.01))
 
 
 def capability_heatmap(hm, *, title: str, value_label: str, scale: str = LOSS_SCALE,
@@ -131,7 +152,8 @@ def capability_heatmap(hm, *, title: str, value_label: str, scale: str = LOSS_SC
     unit = "%" if percent else " days"
     # Cells a nation does not field are gaps, which show no hover (hoverongaps=False).
     fig = go.Figure(go.Heatmap(
-        z=z.to_numpy(), x=hm.col_labels, y=hm.row_labels, colorscale=scale, zmin=0,
+        z=z.to_numpy(), x=_plain_all(hm.col_labels), y=_plain_all(hm.row_labels),
+        colorscale=scale, zmin=0,
         zmax=(100 if percent else zmax), hoverongaps=False,
         hovertemplate=f"<b>%{{y}}</b> — %{{x}}<br>{value_label}: %{{z:.0f}}{unit}"
                       "<extra></extra>",
@@ -142,7 +164,7 @@ def capability_heatmap(hm, *, title: str, value_label: str, scale: str = LOSS_SC
     fig.update_yaxes(autorange="reversed", title="fielding nation", tickfont=dict(size=10))
     fig.update_xaxes(title="platform", tickangle=-35, tickfont=dict(size=10))
     height = max(300, 17 * len(hm.row_labels) + 170)
-    return _layout(fig, height=height, title=dict(text=title, x=0.01),
+    return _layout(fig, height=height, title=dict(text=plain(title), x=0.01),
                    plot_bgcolor="#F4F4F4")
 
 
@@ -154,7 +176,7 @@ def choropleth(dependence: pd.DataFrame, failing_name: str) -> go.Figure:
     if dependence.empty:
         return empty_figure("No nation fields a capability.")
     pct = dependence["mean_loss_fraction"] * 100
-    hover = [f"<b>{r.name}</b><br>mean supply lost: {p:.0f}%<br>"
+    hover = [f"<b>{plain(r.name)}</b><br>mean supply lost: {p:.0f}%<br>"
              f"{r.capabilities_lost} of {r.capabilities} capabilities stopped"
              for r, p in zip(dependence.itertuples(), pct)]
     fig = go.Figure(go.Choropleth(
@@ -165,7 +187,7 @@ def choropleth(dependence: pd.DataFrame, failing_name: str) -> go.Figure:
     ))
     fig.update_geos(**_geo())
     return _layout(fig, height=430,
-                   title=dict(text=f"Dependence on {failing_name}: what each fielding "
+                   title=dict(text=f"Dependence on {plain(failing_name)}: what each fielding "
                                    f"nation loses if it fails", x=0.01))
 
 
@@ -178,7 +200,7 @@ def timeline(intervals: pd.DataFrame, horizon_days: float, *, max_rows: int = 60
     caps = list(dict.fromkeys(intervals["capability"]))
     shown = caps[:max_rows]
     part = intervals[intervals["capability"].isin(shown)]
-    label = {c: f"{n} ({c.split(':', 1)[1]})" for c, n in zip(part["capability"], part["name"])}
+    label = {c: plain(f"{n} ({c.split(':', 1)[1]})") for c, n in zip(part["capability"], part["name"])}
     fig = go.Figure(go.Bar(
         y=[label[c] for c in part["capability"]],
         x=part["end_day"] - part["start_day"], base=part["start_day"], orientation="h",
@@ -207,7 +229,7 @@ def importance_chart(ranking: pd.DataFrame, *, value: str, label: str, top: int 
         return empty_figure("No importance measures to show.")
     part = ranking.head(top)
     names = part["name"] if "name" in part.columns else pd.Series(part.index, index=part.index)
-    ylab = [f"{n} ({i.split(':', 1)[0]})" for n, i in zip(names, part.index)]
+    ylab = [plain(f"{n} ({i.split(':', 1)[0]})") for n, i in zip(names, part.index)]
     fig = go.Figure(go.Bar(
         y=ylab, x=part[value], orientation="h",
         marker=dict(color=OKABE_ITO["blue"]),
