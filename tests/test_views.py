@@ -287,3 +287,94 @@ def test_whatif_matrix_and_headline(worked):
         whatif_headline(res.capabilities, "C")
     with pytest.raises(UsageError):
         whatif_headline(res.capabilities, "A", "capability:USA/P9")
+
+
+# ----------------------------------------------------------------------------- why view
+
+def _random_networks(seeds):
+    import random
+    import tempfile
+
+    from randpkg import write_random_package
+
+    for seed in seeds:
+        with tempfile.TemporaryDirectory() as folder:
+            write_random_package(random.Random(seed), folder)
+            net = load_network(folder)
+        yield seed, net
+
+
+def test_why_chains_are_networkx_simple_paths_on_random_packages():
+    import networkx as nx
+
+    from riskgraph.views.why import why_chains
+
+    checked = 0
+    for seed, net in _random_networks(range(40)):
+        g = net.graph
+        for cap in net.capabilities.index:
+            for point in net.compiled.ids[net.compiled.failure_points]:
+                want = sorted(tuple(p) for p in nx.all_simple_paths(g, point, cap))
+                chains, total = why_chains(net, cap, point, limit=None)
+                assert sorted(map(tuple, chains)) == want, (seed, cap, point)
+                assert total == len(want), (seed, cap, point)
+                limited, total2 = why_chains(net, cap, point, limit=1)
+                assert total2 == total and len(limited) == min(1, total)
+                checked += bool(want)
+    assert checked > 100  # the comparison saw many real chains
+
+
+def test_spof_chains_are_shortest_paths_on_random_packages():
+    import networkx as nx
+
+    from riskgraph.views.why import spof_chains
+
+    for seed, net in _random_networks(range(40, 70)):
+        g, names = net.graph, net.nodes["name"]
+        for cap in net.capabilities.index:
+            points = list(net.compiled.ids[net.compiled.failure_points])
+            table = spof_chains(net, cap, points)
+            assert table.index.tolist() == points
+            for point, row in table.iterrows():
+                if nx.has_path(g, point, cap):
+                    assert row["depth"] == nx.shortest_path_length(g, point, cap), seed
+                    # The line names a real path, platform first, back to the point.
+                    shown = row["chain"].split(" ← ")
+                    assert len(shown) == row["depth"] and shown[-1] == names[point]
+                    assert any([names[v] for v in p[-2::-1]] == shown
+                               for p in nx.all_shortest_paths(g, point, cap))
+                else:
+                    assert row["depth"] == 0 and row["chain"] == ""
+
+
+def test_why_graph_keeps_chain_nodes_and_boxes_alternatives(sample):
+    import networkx as nx
+
+    from riskgraph.views.why import TIERS, why_graph
+
+    net, analysis = sample
+    cap, point = "capability:POL/F-35A", "nation:CHN"
+    g = why_graph(net, analysis, cap, point, max_nodes=40)
+    real = g.nodes[g.nodes["kind"] != "or"]
+    on_paths = set().union(*map(set, nx.all_simple_paths(net.graph, point, cap)))
+    assert len(real) <= 40 and set(real.index) <= on_paths
+    assert g.chains == sum(1 for _ in nx.all_simple_paths(net.graph, point, cap))
+    assert g.truncated == (g.shown < g.chains)
+    assert real.loc[point, "point"] and real.loc[cap, "tier"] == "capability"
+    assert list(real.loc[[point, cap], "column"]) == [0.0, float(len(TIERS) - 1)]
+    # Every drawn edge is a real edge, or runs through one OR box into its target.
+    boxes = g.nodes[g.nodes["kind"] == "or"]
+    for e in g.edges.itertuples():
+        if e.target in boxes.index:
+            assert e.relation == "alternative"
+            assert net.graph.has_edge(e.source, e.target.split(":", 1)[1].rsplit("#", 1)[0])
+        elif e.source not in boxes.index:
+            assert net.graph.has_edge(e.source, e.target)
+    assert len(boxes) and boxes["name"].str.startswith("OR: needs ").all()
+    # A sourcing edge out of a supplier shows the sourcing row's confidence.
+    sourced = g.edges[g.edges["source"].str.startswith("supplier:")]
+    assert sourced["confidence"].notna().any()
+    with pytest.raises(UsageError):
+        why_graph(net, analysis, cap, "capability:POL/F-35A")
+    with pytest.raises(UsageError):
+        why_graph(net, analysis, cap, point, max_nodes=1)

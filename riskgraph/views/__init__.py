@@ -17,7 +17,8 @@ One module per concept:
 * :mod:`.detail` — one node's side panel;
 * :mod:`.heatmap` — matrices for heatmaps;
 * :mod:`.nations` — nation dependence and alliance-only survivability;
-* :mod:`.whatif` — what-if matrices, down intervals and headline.
+* :mod:`.whatif` — what-if matrices, down intervals and headline;
+* :mod:`.why` — the dependency chains from a failure point to a capability.
 
 Graph walks use the compiled arrays (:attr:`SupplyNetwork.compiled`), so they scale to
 large packages without building the networkx graph (docs/design.md §6).
@@ -33,10 +34,13 @@ from .search import search_options, search_table, search_words, table_text
 from .sites import supplier_sites
 from .subgraph import DIRECTIONS, Subgraph, edges_among, focus_subgraph
 from .whatif import down_intervals, scenario_rows, whatif_headline, whatif_matrix
+from .why import TIERS, WhyGraph, spof_chains, why_chains, why_graph
 
 __all__ = [
     "DIRECTIONS",
     "KIND_LABELS",
+    "TIERS",
+    "WhyGraph",
     "Heatmap",
     "Subgraph",
     "capability_index",
@@ -64,4 +68,7 @@ __all__ = [
     "table_text",
     "whatif_headline",
     "whatif_matrix",
+    "spof_chains",
+    "why_chains",
+    "why_graph",
 ]
