@@ -46,7 +46,8 @@ import random
 from collections import defaultdict
 from pathlib import Path
 
-__all__ = ["write_random_package", "ref_supply", "ref_available", "NATION_POOL"]
+__all__ = ["write_random_package", "ref_supply", "ref_available", "NATION_POOL",
+           "write_random_controls", "ref_blocked", "ref_capability_up", "ref_capability_supply"]
 
 #: Nation ids the generator draws from.
 NATION_POOL = ("USA", "DEU", "FRA", "POL", "JPN", "CHN", "RUS", "NAM")
@@ -295,4 +296,85 @@ def ref_available(package, failed: set[str], ownership: bool = True) -> dict[str
     out.update({f"supplier:{s}": supplier(s) for s in t.suppliers})
     out.update({f"component:{c}": component(c) for c in t.components})
     out.update({f"capability:{n}/{p}": component(p) for n, p in t.fielding})
+    return out
+
+
+# ------------------------------------------------------ export controls (docs/design.md §3.4)
+
+
+def write_random_controls(rng: random.Random, folder) -> None:
+    """Add a random, valid ``controls.csv`` to a package written by
+    :func:`write_random_package`: 1–5 rows, each an item (component or supplier, plain or
+    typed id) controlled by one of the package's nations, with 0–2 exempt nations other
+    than the controller; nations may get a ``veto_prob``. Same ``rng`` state, same file."""
+    folder = Path(folder)
+    with open(folder / "nations.csv", encoding="utf-8") as f:
+        nations = [row[0] for row in list(csv.reader(f))[1:]]
+    items = []
+    for name, kind in (("components.csv", "component"), ("suppliers.csv", "supplier")):
+        with open(folder / name, encoding="utf-8") as f:
+            items += [(kind, row[0]) for row in list(csv.reader(f))[1:]]
+    rows, seen = [], set()
+    for _ in range(rng.randint(1, 5)):
+        kind, ident = rng.choice(items)
+        ctl = rng.choice(nations)
+        if (kind, ident, ctl) in seen:
+            continue
+        seen.add((kind, ident, ctl))
+        others = [n for n in nations if n != ctl]
+        exempt = rng.sample(others, rng.randint(0, min(2, len(others))))
+        item = ident if rng.random() < 0.7 else f"{kind}:{ident}"
+        rows.append([item, ctl, rng.choice(["ITAR", "EAR", "national", ""]),
+                     ";".join(exempt), "random", rng.choice([None, 0.5, 0.9])])
+    _write(folder, "controls.csv", ["item_id", "controlling_nation_id", "regime",
+                                    "exempt_nation_ids", "source", "confidence"], rows)
+
+
+def ref_blocked(package, vetoes: set[str], nation: str) -> set[str]:
+    """Typed ids of the items blocked for ``nation`` when the nations ``vetoes`` refuse
+    licences, read row by row from controls.csv (docs/design.md §3.4)."""
+    pkg = getattr(package, "package", package)
+    out = set()
+    if pkg.controls is None:
+        return out
+    comps, sups = set(pkg.components.index), set(pkg.suppliers.index)
+    for r in pkg.controls.itertuples(index=False):
+        exempt = {x.strip() for x in _text(r.exempt_nation_ids).split(";") if x.strip()}
+        if r.controlling_nation_id in vetoes and r.controlling_nation_id != nation \
+                and nation not in exempt:
+            item = r.item_id
+            if ":" in item and item.split(":", 1)[0] in ("component", "supplier"):
+                out.add(item)
+            else:
+                out.add(f"component:{item}" if item in comps else f"supplier:{item}")
+    return out
+
+
+def ref_capability_up(package, failed: set[str], ownership: bool = True
+                      ) -> dict[str, bool]:
+    """§3.1 per capability when the typed ids ``failed`` fail, vetoes (``veto:X``)
+    included: each capability is evaluated on its own, with the items blocked for its
+    fielding nation failed too."""
+    vetoes = {f.split(":", 1)[1] for f in failed if f.startswith("veto:")}
+    physical = {f for f in failed if not f.startswith("veto:")}
+    out = {}
+    pkg = getattr(package, "package", package)
+    for r in pkg.fielding.itertuples(index=False):
+        cap = f"capability:{r.nation_id}/{r.platform_id}"
+        blocked = ref_blocked(pkg, vetoes, r.nation_id)
+        out[cap] = ref_available(pkg, physical | blocked, ownership)[cap]
+    return out
+
+
+def ref_capability_supply(package, capacity: dict[str, float], vetoes: set[str],
+                          ownership: bool = True) -> dict[str, float]:
+    """§3.2 per capability with capacities ``capacity`` and the nations ``vetoes``
+    refusing licences (blocked items at 0), each capability on its own."""
+    pkg = getattr(package, "package", package)
+    out = {}
+    for r in pkg.fielding.itertuples(index=False):
+        cap = f"capability:{r.nation_id}/{r.platform_id}"
+        cap_map = dict(capacity)
+        cap_map.update({b: 0.0 for b in ref_blocked(pkg, vetoes, r.nation_id)})
+        out[cap] = ref_supply(pkg, cap_map, ownership)[cap]
     return out

@@ -29,14 +29,18 @@ class DataPackage:
     bom: pd.DataFrame
     sourcing: pd.DataFrame
     fielding: pd.DataFrame
+    controls: pd.DataFrame | None = None  # optional controls.csv (docs/design.md §3.4)
     path: str = ""
     sha256: dict = field(default_factory=dict)
     report: ValidationReport | None = None
 
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        return {name: getattr(self, name) for name in
-                ("nations", "suppliers", "components", "bom", "sourcing", "fielding")}
+        tables = {name: getattr(self, name) for name in
+                  ("nations", "suppliers", "components", "bom", "sourcing", "fielding")}
+        if self.controls is not None:
+            tables["controls"] = self.controls
+        return tables
 
     @property
     def content_hash(self) -> str:

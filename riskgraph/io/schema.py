@@ -128,6 +128,9 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("disruption_prob", **_PROB,
                        description="Probability the nation's supply is disrupted "
                                    "(default by alignment)"),
+                Column("veto_prob", **_PROB, default=0.0,
+                       description="Probability the nation refuses export licences "
+                                   "(docs/design.md §3.4; default 0)"),
             ),
         ),
         "suppliers": Table(
@@ -211,6 +214,26 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("platform_id", "ref", True, ref="components",
                        description="A component of kind platform"),
                 Column("quantity", "float", low=0.0, unit="items in service"),
+            ),
+        ),
+        "controls": Table(
+            "controls",
+            required=False,
+            key=("item_id", "controlling_nation_id"),
+            description="Export controls: a nation whose licence an item needs "
+                        "(docs/design.md §3.4).",
+            columns=(
+                Column("item_id", "ref", True,
+                       description="A component_id or supplier_id (checked in "
+                                   "riskgraph.io.controls)"),
+                Column("controlling_nation_id", "ref", True, ref="nations",
+                       description="The nation whose veto stops the item"),
+                Column("regime", "text", default="",
+                       description="Control regime, e.g. ITAR, EAR, national"),
+                Column("exempt_nation_ids", "text", default="",
+                       description="';'-separated nations that need no licence"),
+                Column("source", "text", description="Where the row comes from"),
+                Column("confidence", "float", low=0.0, high=1.0, unit="0-1"),
             ),
         ),
     }

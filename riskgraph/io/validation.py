@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from riskgraph.io.cells import type_cells, unique_keys
 from riskgraph.io.checks import check_references, cross_checks
+from riskgraph.io.controls import check_controls
 from riskgraph.io.reading import DEFAULT_MAX_FILE_BYTES, RawTable, check_path, read_table
 from riskgraph.io.report import MAX_ISSUES_PER_KIND, Issue, ValidationReport
 from riskgraph.io.schema import TABLES
@@ -93,6 +94,9 @@ def validate_tables(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     unreadable = {name for name, t in TABLES.items() if name not in raws and
                   any(i.file == t.filename for i in report.errors)}
     cross_checks(tables, lines, ids, unreadable, report)
+    if "controls" in tables:
+        check_controls(tables["controls"], lines["controls"], tables.get("nations"),
+                       tables.get("components"), tables.get("suppliers"), report)
     report.finish()
     if report.errors:
         return report, None

@@ -1,0 +1,155 @@
+"""Export-control vetoes (docs/design.md §3.4): controls.csv, the classes of fielding
+nations, and their evaluation against a per-capability reference on random packages."""
+
+from __future__ import annotations
+
+import itertools
+import random
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from randpkg import (ref_blocked, ref_capability_supply, ref_capability_up,
+                     write_random_controls, write_random_package)
+
+from riskgraph import load_network, validate_package
+from riskgraph.model.vetoes import (capability_nations, class_available, class_supply,
+                                    controls_of, veto_classes)
+
+FIXTURE = Path(__file__).parent / "fixtures" / "vetoes"
+
+
+def _copy(tmp_path, controls: str) -> Path:
+    folder = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, folder)
+    (folder / "controls.csv").write_text(controls, encoding="utf-8")
+    return folder
+
+
+def test_worked_example_by_hand():
+    """RADAR controlled by USA, GBR exempt: POL loses its JET, GBR and USA keep theirs."""
+    net = load_network(FIXTURE)
+    caps = list(net.compiled.ids[net.compiled.capabilities])
+    up = dict(zip(caps, class_available(net, np.zeros(net.compiled.n, bool), ["USA"])))
+    assert up == {"capability:GBR/JET": True, "capability:USA/JET": True,
+                  "capability:POL/JET": False, "capability:POL/TRUCK": True}
+    # no veto: every capability up; physical supply untouched by controls
+    assert class_available(net, np.zeros(net.compiled.n, bool), []).all()
+    supply = dict(zip(caps, class_supply(net, None, ["USA"])))
+    assert supply["capability:POL/JET"] == 0.0 and supply["capability:GBR/JET"] == 1.0
+    # POL/TRUCK keeps its German axle source: a veto blocks S_US2 only for it
+    assert supply["capability:POL/TRUCK"] == 1.0
+
+
+def test_classes_group_nations_by_blocked_items():
+    net = load_network(FIXTURE)
+    classes = veto_classes(net, ["USA"])
+    nations = capability_nations(net)
+    groups = [sorted(set(nations[caps])) for _, caps in classes]
+    assert groups == [["USA"], ["GBR"], ["POL"]]
+    assert veto_classes(net, [])[0][0].size == 0
+
+
+@pytest.mark.parametrize("controls, code, column", [
+    ("item_id,controlling_nation_id\nNOPE,USA\n", "dangling-reference", "item_id"),
+    ("item_id,controlling_nation_id\nRADAR,XXX\n", "dangling-reference",
+     "controlling_nation_id"),
+    ("item_id,controlling_nation_id,exempt_nation_ids\nRADAR,USA,GBR;ZZZ\n",
+     "dangling-reference", "exempt_nation_ids"),
+    ("item_id,controlling_nation_id,exempt_nation_ids\nRADAR,USA,USA\n", "self-exempt",
+     "exempt_nation_ids"),
+    ("item_id,controlling_nation_id\nRADAR,USA\nRADAR,USA\n", "duplicate-id", None),
+    ("item_id,controlling_nation_id\nRADAR,USA\ncomponent:RADAR,USA\n", "duplicate-id",
+     "item_id"),
+    ("item_id,controlling_nation_id,confidence\nRADAR,USA,2\n", None, "confidence"),
+])
+def test_bad_controls_are_reported_with_their_place(tmp_path, controls, code, column):
+    report = validate_package(_copy(tmp_path, controls))
+    assert not report.ok
+    bad = [i for i in report.errors if i.file == "controls.csv"]
+    assert bad, str(report)
+    assert all(i.line is not None and i.line >= 2 for i in bad)
+    if code:
+        assert any(i.code == code for i in bad), str(report)
+    if column:
+        assert any(i.column == column for i in bad), str(report)
+
+
+def test_all_problems_at_once(tmp_path):
+    report = validate_package(_copy(
+        tmp_path, "item_id,controlling_nation_id,exempt_nation_ids\nNOPE,USA,\n"
+                  "RADAR,USA,USA\nAXLE,DEU,QQQ\n"))
+    assert sorted(i.line for i in report.errors) == [2, 3, 4]
+
+
+def test_item_in_both_tables_must_be_typed(tmp_path):
+    folder = _copy(tmp_path, "item_id,controlling_nation_id\nRADAR,USA\n")
+    with open(folder / "suppliers.csv", "a", encoding="utf-8") as f:
+        f.write("RADAR,Radar Inc,USA\n")
+    report = validate_package(folder)
+    assert any("write component:RADAR or supplier:RADAR" in i.message for i in report.errors)
+    (folder / "controls.csv").write_text("item_id,controlling_nation_id\nsupplier:RADAR,USA\n")
+    net = load_network(folder)
+    assert controls_of(net).item_id.tolist() == ["supplier:RADAR"]
+
+
+def test_package_without_controls_has_none():
+    net = load_network("tests/fixtures/worked")
+    assert net.package.controls is None and len(controls_of(net)) == 0
+    assert "veto_prob" in net.package.nations and (net.package.nations["veto_prob"] == 0).all()
+
+
+def _random_network(seed: int, tmp_path: Path):
+    rng = random.Random(seed)
+    folder = tmp_path / f"p{seed}"
+    write_random_package(rng, folder)
+    write_random_controls(rng, folder)
+    return load_network(folder)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_classes_match_per_capability_reference(seed, tmp_path):
+    """Any set of vetoes with any physical failures: each capability against its own
+    evaluation with the items blocked for its nation failed (randpkg)."""
+    net = _random_network(seed, tmp_path)
+    c = net.compiled
+    caps = list(c.ids[c.capabilities])
+    rng = random.Random(seed)
+    nations = list(net.package.nations.index)
+    points = [str(x) for x in c.ids[c.failure_points]]
+    for _ in range(4):
+        vetoes = set(rng.sample(nations, rng.randint(0, len(nations))))
+        physical = set(rng.sample(points, rng.randint(0, min(2, len(points)))))
+        failed = np.zeros(c.n, bool)
+        failed[[c.index[p] for p in physical]] = True
+        got = dict(zip(caps, class_available(net, failed, vetoes)))
+        want = ref_capability_up(net, physical | {f"veto:{x}" for x in vetoes})
+        assert got == want
+        capacity = np.ones(c.n)
+        cap_map = {p: rng.choice([0.0, 0.5]) for p in physical}
+        for p, m in cap_map.items():
+            capacity[c.index[p]] = m
+        got_a = dict(zip(caps, class_supply(net, capacity, vetoes)))
+        want_a = ref_capability_supply(net, cap_map, vetoes)
+        assert got_a == pytest.approx(want_a, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_blocked_items_match_reference(seed, tmp_path):
+    net = _random_network(seed, tmp_path)
+    ctl = controls_of(net)
+    nations = list(net.package.nations.index)
+    for r in range(len(nations) + 1):
+        for vetoes in itertools.combinations(nations, r):
+            for nation in nations:
+                got = {net.compiled.ids[i] for i in ctl.blocked(vetoes, nation)}
+                assert got == ref_blocked(net, set(vetoes), nation)
+
+
+@pytest.mark.parametrize("column", ["item_id", "controlling_nation_id"])
+def test_missing_required_column(tmp_path, column):
+    header = ",".join(c for c in ("item_id", "controlling_nation_id") if c != column)
+    report = validate_package(_copy(tmp_path, f"{header}\nRADAR\n"))
+    assert any(i.file == "controls.csv" and column in i.message for i in report.errors), \
+        str(report)
