@@ -23,7 +23,8 @@ from riskgraph.model.network import COMPONENT
 from riskgraph.model.scenario import Scenario, ScenarioError
 from riskgraph.analyses.spof import single_points_of_failure
 from riskgraph.analyses.whatif import (CAPABILITY_COLUMNS, EXPOSED_COLUMNS, NATION_COLUMNS,
-                              compare_scenarios, run_scenario, run_scenarios)
+                              compare_scenarios, outage_margins, run_scenario,
+                              run_scenarios)
 
 WORKED = Path(__file__).parent / "fixtures" / "worked"
 
@@ -814,3 +815,54 @@ def test_covered_flat_matches_covered(groups):
     got = covered_flat(np.array(seg, dtype=np.int64), np.array(a, dtype=float),
                        np.array(b, dtype=float), np.array(need, dtype=np.int64))
     assert list(zip(*(x.tolist() for x in got))) == want
+
+
+def test_outage_margins_against_brute_force_over_outage_lengths(random_networks):
+    """The shortest outage that takes each capability down is the first whole-day length
+    D (every failed point down for D days) whose day-by-day simulation shows it down; the
+    margin is negative exactly when the scenario's own (common) outage takes it down."""
+    horizon = 60
+    for seed, net in random_networks[:25]:
+        rng = random.Random(1000 + seed)
+        c = net.compiled
+        points = [str(x) for x in c.ids[c.failure_points]]
+        fail = rng.sample(points, rng.randint(1, min(3, len(points))))
+        days = rng.randint(1, horizon)
+        s = Scenario("m", fail=fail, days={x: days for x in fail}, horizon_days=horizon)
+        got = outage_margins(net, s)
+        own = net.ownership
+        first_down: dict[str, float] = {}
+        for d in range(1, horizon + 1):
+            timeline = ref_timeline(net.package, {x: d for x in fail}, horizon, ownership=own)
+            for capability, days_down in timeline.items():
+                if capability.startswith("capability:") and capability not in first_down \
+                        and days_down.any():
+                    first_down[capability] = float(d)
+        scenario_row = run_scenario(net, s).capabilities
+        for capability, row in got.iterrows():
+            where = (seed, s, capability)
+            assert same_float(row["shortest_outage_days"],
+                              first_down.get(capability, math.nan)), where
+            assert row["outage_days"] == days
+            assert same_float(row["time_to_impact_days"],
+                              scenario_row.at[capability, "time_to_impact_days"]), where
+            if math.isnan(row["margin_days"]):
+                assert capability not in first_down, where
+            else:
+                assert (row["margin_days"] < 0) == (days >= first_down[capability]), where
+                assert row["margin_days"] == row["sustained_impact_days"] - days
+
+
+def test_outage_margins_of_a_single_point_match_its_time_to_survive(tmp_path):
+    """One supplier behind 30 days of stock: 30 days down leaves 0 days to spare, and 31
+    is the shortest outage that bites (from day 30)."""
+    net = two_part(tmp_path, stock_a=30)
+    point = "supplier:S_A"
+    s = Scenario("x", fail=[point], days={point: 30}, horizon_days=365)
+    m = outage_margins(net, s)
+    hit = m[m["sustained_impact_days"].notna()]
+    assert len(hit) >= 1
+    assert (hit["margin_days"] == 0).all() and (hit["shortest_outage_days"] == 31).all()
+    assert hit["time_to_impact_days"].isna().all()
+    longer = run_scenario(net, Scenario("y", fail=[point], days={point: 31}))
+    assert (longer.capabilities.loc[hit.index, "time_to_impact_days"] == 30).all()

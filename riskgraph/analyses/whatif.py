@@ -49,7 +49,8 @@ from riskgraph.model.downtime import (down_set_arrays, first_down_alone, outage_
                                       stock_delays)
 
 __all__ = ["WhatIfResult", "run_scenario", "run_scenarios", "compare_scenarios", "down_sets",
-           "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS"]
+           "outage_margins", "CAPABILITY_COLUMNS", "NATION_COLUMNS", "EXPOSED_COLUMNS",
+           "MARGIN_COLUMNS"]
 
 CAPABILITY_COLUMNS = ("scenario", "nation_id", "platform_id", "up", "supply_fraction",
                       "loss_fraction", "time_to_impact_days", "days_lost",
@@ -58,6 +59,8 @@ NATION_COLUMNS = ("scenario", "nation_id", "capabilities", "capabilities_lost", 
                   "capabilities_impacted", "mean_loss_fraction")
 EXPOSED_COLUMNS = ("scenario", "failure_point", "nation_id", "platform_id", "down_days",
                    "time_to_impact_days", "time_to_survive_days", "exposed")
+MARGIN_COLUMNS = ("nation_id", "platform_id", "outage_days", "time_to_impact_days",
+                  "sustained_impact_days", "margin_days", "shortest_outage_days")
 
 
 @dataclass(frozen=True, eq=False)
@@ -344,6 +347,65 @@ def down_sets(network: SupplyNetwork, scenario: Scenario) -> dict[str, list]:
     c = network.compiled
     down = down_set_arrays(c, stock_delays(c), outage_days(c, scenario), scenario.horizon_days)
     return {c.ids[v]: down.of(v) for v in np.flatnonzero(down.count).tolist()}
+
+
+def outage_margins(network: SupplyNetwork, scenario: Scenario) -> pd.DataFrame:
+    """How close each capability comes to going down: its stock margin and what it would
+    take (docs/design.md §4.6).
+
+    With every failed point down for the same ``D`` days, every down set is ``[t, D)``
+    (outages start on day 0 and stock only delays starts), so a capability is down within
+    the horizon exactly when ``D`` exceeds its *sustained* time to impact ``T`` (its first
+    down day were every failure to last the whole horizon). That makes both answers exact:
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``capability``, ordered like :func:`run_scenarios`: ``nation_id``,
+        ``platform_id``; ``outage_days`` (the scenario's longest outage); ``time_to_impact_days``
+        (first down day in the scenario, NaN if never); ``sustained_impact_days`` (``T``;
+        NaN: not down within the horizon however long the failures last);
+        ``margin_days`` (``T - outage_days``: days of stock to spare, negative when the
+        outage outlasts the stock; exact when the failures share one length, and with
+        mixed lengths a margin >= 0 still guarantees survival); ``shortest_outage_days``
+        (the shortest whole-day outage of every failed point that takes the capability
+        down within the horizon: ``floor(T) + 1``).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> outage_margins(net, s)[["margin_days", "shortest_outage_days"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+                       margin_days  shortest_outage_days
+    capability
+    capability:USA/P1       -100.0                   1.0
+    capability:USA/P2          NaN                   NaN
+    """
+    check_scenarios(network, [scenario])
+    c = network.compiled
+    caps = c.capabilities
+    stock = stock_delays(c)
+    horizon = scenario.horizon_days
+    outage = outage_days(c, scenario)
+    actual = down_set_arrays(c, stock, outage, horizon).first(caps)
+    sustained = down_set_arrays(c, stock, {v: horizon for v in outage}, horizon).first(caps)
+    longest = max(outage.values()) if outage else np.nan
+    info = network.capabilities.reindex(c.ids[caps])
+    df = pd.DataFrame(
+        {
+            "nation_id": info["nation_id"].to_numpy(),
+            "platform_id": info["platform_id"].to_numpy(),
+            "outage_days": float(longest),
+            "time_to_impact_days": actual,
+            "sustained_impact_days": sustained,
+            "margin_days": sustained - longest,
+            "shortest_outage_days": np.floor(sustained) + 1.0,
+        },
+        index=pd.Index(c.ids[caps], name="capability"),
+    )
+    return df.sort_values(["nation_id", "platform_id"], kind="stable")
 
 
 # ------------------------------------------------------------------------------ helpers
