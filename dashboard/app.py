@@ -103,7 +103,7 @@ def create_app(packages, *, auth: tuple[str, str] | None = None, work_dir=None,
     if auth is not None:
         user, password = auth
         wsgi = BasicAuth(wsgi, user, password)
-    server.wsgi_app = SecurityHeaders(wsgi, security_headers(app.csp_hashes()))
+    server.wsgi_app = SecurityHeaders(wsgi, lambda: security_headers(app.csp_hashes()))
 
     if preload:
         ws.get(None)

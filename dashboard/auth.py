@@ -117,18 +117,23 @@ def security_headers(script_hashes=()) -> list[tuple[str, str]]:
 
 class SecurityHeaders:
     """Add :func:`security_headers` to every response and replace any ``Server`` header
-    (Werkzeug's names its version and Python's) with :data:`SERVER_NAME`."""
+    (Werkzeug's names its version and Python's) with :data:`SERVER_NAME`.
+
+    ``headers`` is a list of pairs, or a function returning one, called for each
+    response: Dash registers some inline scripts (clientside callbacks of its pages) only
+    when it serves its first request, so their hashes are known only then.
+    """
 
     def __init__(self, app, headers):
         self.app = app
-        self.headers = list(headers)
-        self._names = {name.lower() for name, _ in self.headers} | {"server"}
+        self.headers = headers if callable(headers) else (lambda: list(headers))
 
     def __call__(self, environ, start_response):
         def start(status, headers, exc_info=None):
-            kept = [(k, v) for k, v in headers if k.lower() not in self._names]
-            return start_response(status, kept + self.headers + [("Server", SERVER_NAME)],
-                                  exc_info)
+            ours = self.headers() + [("Server", SERVER_NAME)]
+            names = {name.lower() for name, _ in ours}
+            kept = [(k, v) for k, v in headers if k.lower() not in names]
+            return start_response(status, kept + ours, exc_info)
 
         return self.app(environ, start)
 
