@@ -13,7 +13,8 @@ from riskgraph.model.network import SupplyNetwork
 
 from .heatmap import Heatmap, capability_matrix
 
-__all__ = ["down_intervals", "scenario_rows", "whatif_headline", "whatif_matrix"]
+__all__ = ["down_intervals", "margin_rows", "scenario_rows", "whatif_headline",
+           "whatif_matrix", "whatif_story"]
 
 
 def scenario_rows(capabilities: pd.DataFrame, scenario: str) -> pd.DataFrame:
@@ -146,5 +147,94 @@ def whatif_headline(capabilities: pd.DataFrame, scenario: str,
             "loss_fraction": float(r["loss_fraction"]),
             "time_to_impact_days": None if pd.isna(tti) else float(tti),
             "days_lost": float(r["days_lost"]),
+        }
+    return out
+
+
+def margin_rows(network: SupplyNetwork, margins: pd.DataFrame) -> pd.DataFrame:
+    """The capabilities a scenario's failures reach within the horizon, closest call first.
+
+    ``margins`` is :func:`riskgraph.analyses.whatif.outage_margins`. Capabilities that go
+    down come first (earliest first), then the survivors by margin (fewest days to spare
+    first); capabilities not down however long the failures last are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``margins`` that have a ``sustained_impact_days``, with ``capability``
+        as a column, its ``name``, and ``down`` (down within the horizon in the scenario).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.model.scenario import Scenario
+    >>> from riskgraph.analyses.whatif import outage_margins
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> margin_rows(net, outage_margins(net, s))[["capability", "down", "margin_days"]]
+    ... # doctest: +NORMALIZE_WHITESPACE
+              capability  down  margin_days
+    0  capability:USA/P1  True       -100.0
+    """
+    reached = margins[margins["sustained_impact_days"].notna()]
+    df = reached.assign(name=network.capabilities["name"].reindex(reached.index).to_numpy(),
+                        down=reached["time_to_impact_days"].notna().to_numpy())
+    df = df.assign(_first=df["time_to_impact_days"].fillna(float("inf")))
+    df = df.sort_values(["_first", "margin_days", "nation_id", "platform_id"], kind="stable")
+    return df.drop(columns="_first").reset_index()
+
+
+def whatif_story(network: SupplyNetwork, capabilities: pd.DataFrame, margins: pd.DataFrame,
+                 scenario: str) -> dict:
+    """What a what-if run says, in the order a planner asks: what goes down within the
+    horizon and when; if nothing, how close the nearest call is and what would take it down.
+
+    ``capabilities`` is ``WhatIfResult.capabilities`` and ``margins`` the scenario's
+    :func:`riskgraph.analyses.whatif.outage_margins`.
+
+    Returns
+    -------
+    dict
+        The numbers of :func:`whatif_headline`, plus ``first_day`` (earliest down day, None
+        if nothing goes down), ``down`` (the capabilities down: ``capability``, ``name``,
+        ``nation_id``, ``time_to_impact_days``, ``days_lost``, earliest first), ``reached``
+        (capabilities that would go down were the failures long enough) and ``closest``
+        (None, or for the survivors with the fewest days to spare: ``margin_days``,
+        ``count``, ``names`` (up to 5), ``shortest_outage_days``, ``sustained_impact_days``).
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.model.scenario import Scenario
+    >>> from riskgraph.analyses.whatif import outage_margins, run_scenarios
+    >>> net = load_network("tests/fixtures/worked")
+    >>> s = Scenario("A", fail=["supplier:S_A"], days={"supplier:S_A": 100})
+    >>> story = whatif_story(net, run_scenarios(net, [s]).capabilities,
+    ...                      outage_margins(net, s), "A")
+    >>> story["capabilities_down"], story["first_day"], story["closest"]
+    (1, 0.0, None)
+    """
+    out = whatif_headline(capabilities, scenario)
+    rows = scenario_rows(capabilities, scenario)
+    down = rows[rows["days_lost"] > 0]
+    down = down.assign(name=network.capabilities["name"].reindex(down.index).to_numpy())
+    down = down.sort_values(["time_to_impact_days", "nation_id", "platform_id"],
+                            kind="stable").reset_index()
+    out["first_day"] = float(down["time_to_impact_days"].iloc[0]) if len(down) else None
+    out["down"] = down[["capability", "name", "nation_id", "time_to_impact_days",
+                        "days_lost"]]
+    table = margin_rows(network, margins)
+    out["reached"] = int(len(table))
+    survivors = table[~table["down"]]
+    out["closest"] = None
+    if len(survivors):
+        best = survivors["margin_days"].iloc[0]
+        near = survivors[survivors["margin_days"] == best]
+        out["closest"] = {
+            "margin_days": float(best),
+            "count": int(len(near)),
+            "names": near["name"].head(5).tolist(),
+            "shortest_outage_days": float(near["shortest_outage_days"].iloc[0]),
+            "sustained_impact_days": float(near["sustained_impact_days"].iloc[0]),
         }
     return out
