@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import fcntl
 import hashlib
 import io
 import json
@@ -16,10 +17,10 @@ import pandas as pd
 import pytest
 
 from riskgraph import __version__, read_package
-from riskgraph.io import export
+from riskgraph.io import export, outdir
 from riskgraph.errors import UsageError
-from riskgraph.io.export import (FORMULA_TRIGGERS, MANIFEST_NAME, neutralize_formulas,
-                              to_csv_bytes, write_outputs)
+from riskgraph.io.export import (FORMULA_TRIGGERS, MANIFEST_NAME, check_output_dir,
+                                 neutralize_formulas, to_csv_bytes, write_outputs)
 
 
 def read_back(data: bytes, **kwargs) -> pd.DataFrame:
@@ -266,21 +267,177 @@ def test_overwrites_previous_export_completely(tmp_path, tables):
     assert manifest["command"] == "second" and list(manifest["outputs"]) == ["spof.csv"]
 
 
-# --------------------------------------------------------------------------- atomicity
+# --------------------------------------------------------------------------- all or nothing
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file of ``folder`` (recursively) by relative path; folders end in '/'."""
+    if not folder.exists():
+        return {}
+    return {p.relative_to(folder).as_posix() + ("/" if p.is_dir() else ""):
+            (b"" if p.is_dir() else p.read_bytes()) for p in sorted(folder.rglob("*"))}
+
+
+def tables_of(state: dict[str, bytes]) -> dict[str, bytes]:
+    """A snapshot without the manifest's bytes, but with the outputs it lists."""
+    manifest = json.loads(state[MANIFEST_NAME]) if MANIFEST_NAME in state else {}
+    return {**{k: v for k, v in state.items() if k != MANIFEST_NAME},
+            "listed": sorted(manifest.get("outputs", {})), "command": manifest.get("command")}
+
+
+def leftovers(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.rglob("*") if ".riskgraph-" in p.name)
 
 
 def _old_export(folder: Path, tables) -> dict[str, bytes]:
     write_outputs(folder, tables, command="old")
-    return {p.name: p.read_bytes() for p in folder.iterdir()}
+    return snapshot(folder)
 
 
 def _new_tables(tables):
     return {name: pd.concat([df, df], ignore_index=True) for name, df in tables.items()}
 
 
-def test_crash_between_renames_leaves_whole_files_and_no_manifest(tmp_path, tables,
-                                                                  monkeypatch):
-    old = _old_export(tmp_path, tables)
+#: The os calls of a swap (and of its clean-up) that a fault can hit.
+STEPS = ("open", "fsync", "mkdir", "rename", "replace", "link", "chmod", "unlink", "rmdir")
+
+
+class Faults:
+    """Make the ``fail_at``-th call of any of STEPS (or of the exchange) raise ``error``."""
+
+    def __init__(self, monkeypatch, fail_at: int, error: BaseException):
+        self.calls: list[str] = []
+        self.fail_at, self.error = fail_at, error
+        for name in STEPS:
+            monkeypatch.setattr(outdir.os, name, self._wrap(getattr(os, name), name))
+        monkeypatch.setattr(outdir, "exchange_folders",
+                            self._wrap(outdir.exchange_folders, "exchange"))
+
+    def _wrap(self, real, name):
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            if len(self.calls) == self.fail_at:
+                raise self.error
+            return real(*args, **kwargs)
+        return call
+
+
+def _fault_run(out: Path, tables, fail_at: int, error) -> tuple[bool, str]:
+    """Write the new set with a fault at call ``fail_at``: (was there such a call, which)."""
+    with pytest.MonkeyPatch.context() as mp:
+        faults = Faults(mp, fail_at, error)
+        try:
+            write_outputs(out, _new_tables(tables), command="new")
+        except (OSError, KeyboardInterrupt) as exc:
+            assert type(exc) is type(error)
+        if len(faults.calls) < fail_at:
+            return False, "-"
+        return True, faults.calls[fail_at - 1]
+
+
+@pytest.mark.parametrize("exchange", [True, False], ids=["exchange", "rename-aside"])
+@pytest.mark.parametrize("error", [OSError(28, "No space left on device"), KeyboardInterrupt()],
+                         ids=["ENOSPC", "Ctrl-C"])
+def test_a_failure_at_any_step_leaves_the_old_set_or_the_new_one(tmp_path, tables, error,
+                                                                 exchange, monkeypatch):
+    """Raise at the 1st, 2nd, ... file-system call of write_outputs: the folder holds the
+    complete old set (byte for byte, with a file of the user's) or the complete new one, and
+    the next run sweeps whatever was left beside it."""
+    if not exchange:
+        monkeypatch.setattr(outdir, "exchange_folders", lambda a, b: False)
+    reference = tmp_path / "reference"
+    write_outputs(reference, _new_tables(tables), command="new")
+    new = {**tables_of(snapshot(reference)), "notes.txt": b"mine"}
+    k, outcomes, hit = 0, set(), True
+    while hit:
+        k += 1
+        out = tmp_path / f"run{k}" / "out"
+        out.mkdir(parents=True)
+        (out / "notes.txt").write_bytes(b"mine")
+        old = _old_export(out, tables)
+        hit, step = _fault_run(out, tables, k, error)
+        after = snapshot(out)
+        if after == old:
+            outcomes.add("old")
+        else:
+            assert tables_of(after) == new, f"a fault at call {k} ({step}) left a mix"
+            outcomes.add("new")
+        write_outputs(out, tables, command="next")
+        assert leftovers(out.parent) == [], f"call {k} ({step}): not swept"
+        assert tables_of(snapshot(out)) == {**tables_of(old), "command": "next"}
+    assert outcomes == {"old", "new"} and k > 15
+
+
+def test_a_crash_between_the_fallback_renames_is_undone_by_the_next_run(tmp_path, tables):
+    """Where folders cannot be exchanged, the old set is renamed aside first: a kill before
+    the new set is renamed in leaves no folder, and the next run (or pre-flight) puts the
+    old set back and removes the half-built new one."""
+    out = tmp_path / "out"
+    old = _old_export(out, tables)
+    os.rename(out, tmp_path / ".out.riskgraph-old-0123abcd")
+    (tmp_path / ".out.riskgraph-tmp-4567cdef").mkdir()
+    (tmp_path / ".out.riskgraph-tmp-4567cdef" / "spof.csv").write_bytes(b"half")
+    assert check_output_dir(out) == out.resolve()
+    assert snapshot(out) == old and leftovers(tmp_path) == []
+
+
+def test_a_folder_another_run_is_building_is_not_swept(tmp_path, tables):
+    out = tmp_path / "out"
+    busy = tmp_path / ".out.riskgraph-tmp-busy"
+    busy.mkdir()
+    fd = os.open(busy, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        write_outputs(out, tables, command="x")
+        assert busy.is_dir()
+    finally:
+        os.close(fd)
+    write_outputs(out, tables, command="y")
+    assert not busy.exists()
+
+
+def test_user_files_survive_and_dropped_outputs_go(tmp_path, tables):
+    out = tmp_path / "out"
+    write_outputs(out, {**tables, "extra.csv": pd.DataFrame({"a": [1]})}, command="first")
+    (out / "notes.txt").write_bytes(b"mine")
+    (out / ".hidden").write_bytes(b"also mine")
+    os.symlink("notes.txt", out / "link")
+    out.chmod(0o750)
+    write_outputs(out, tables, command="second")
+    assert sorted(os.listdir(out)) == [".hidden", "link", MANIFEST_NAME, "notes.txt",
+                                       "pairs.csv", "spof.csv"]
+    assert (out / "notes.txt").read_bytes() == b"mine" and os.readlink(out / "link") == "notes.txt"
+    assert (out / ".hidden").read_bytes() == b"also mine"
+    assert out.stat().st_mode & 0o777 == 0o750
+
+
+def test_a_folder_with_subfolders_is_updated_in_place(tmp_path, tables):
+    """A swap would have to copy a tree of the user's: such a folder is written file by
+    file, the manifest removed first and written last."""
+    out = tmp_path / "out"
+    (out / "mine").mkdir(parents=True)
+    (out / "mine" / "a.txt").write_bytes(b"a")
+    inode = out.stat().st_ino
+    write_outputs(out, tables, command="x")
+    assert out.stat().st_ino == inode
+    assert (out / "mine" / "a.txt").read_bytes() == b"a"
+    assert sorted(os.listdir(out)) == [MANIFEST_NAME, "mine", "pairs.csv", "spof.csv"]
+
+
+def test_the_working_directory_is_updated_in_place(tmp_path, tables, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    inode = out.stat().st_ino
+    monkeypatch.chdir(out)
+    write_outputs(".", tables, command="x")
+    assert out.stat().st_ino == inode and (out / "spof.csv").exists()
+
+
+def test_in_place_crash_between_renames_leaves_whole_files_and_no_manifest(tmp_path, tables,
+                                                                          monkeypatch):
+    out = tmp_path / "out"
+    (out / "mine").mkdir(parents=True)
+    old = _old_export(out, tables)
     new = _new_tables(tables)
     real_replace = os.replace
     calls = []
@@ -291,45 +448,14 @@ def test_crash_between_renames_leaves_whole_files_and_no_manifest(tmp_path, tabl
             raise OSError("simulated crash")
         real_replace(src, dst)
 
-    monkeypatch.setattr(export.os, "replace", flaky_replace)
+    monkeypatch.setattr(outdir.os, "replace", flaky_replace)
     with pytest.raises(OSError, match="simulated crash"):
-        write_outputs(tmp_path, new, command="new")
-    assert temp_files(tmp_path) == []
-    # Each table is either wholly old or wholly new, never a mix or a prefix.
-    for name in tables:
-        assert (tmp_path / name).read_bytes() in (old[name], to_csv_bytes(new[name]))
-    assert (tmp_path / "spof.csv").read_bytes() == to_csv_bytes(new["spof.csv"])
-    assert (tmp_path / "pairs.csv").read_bytes() == old["pairs.csv"]
+        write_outputs(out, new, command="new")
+    assert temp_files(out) == []
+    for name in tables:  # each table wholly old or wholly new, never a prefix
+        assert (out / name).read_bytes() in (old[name], to_csv_bytes(new[name]))
     # The old manifest no longer describes the folder, so it must be gone.
-    assert not (tmp_path / MANIFEST_NAME).exists()
-
-
-@pytest.mark.parametrize("exc", [OSError("disk full"), KeyboardInterrupt()])
-def test_crash_while_writing_temps_changes_nothing(tmp_path, tables, monkeypatch, exc):
-    old = _old_export(tmp_path, tables)
-    real_fsync = os.fsync
-    calls = []
-
-    def flaky_fsync(fd):
-        calls.append(fd)
-        if len(calls) == 2:
-            raise exc
-        real_fsync(fd)
-
-    monkeypatch.setattr(export.os, "fsync", flaky_fsync)
-    with pytest.raises(type(exc)):
-        write_outputs(tmp_path, _new_tables(tables), command="new")
-    assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == old
-
-
-def test_failed_first_write_leaves_no_final_file(tmp_path, tables, monkeypatch):
-    def broken_replace(src, dst):
-        raise OSError("simulated crash")
-
-    monkeypatch.setattr(export.os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        write_outputs(tmp_path / "out", tables, command="x")
-    assert list((tmp_path / "out").iterdir()) == []
+    assert not (out / MANIFEST_NAME).exists()
 
 
 def test_stale_temp_files_are_removed(tmp_path, tables):
@@ -342,6 +468,38 @@ def test_stale_temp_files_are_removed(tmp_path, tables):
     write_outputs(out, tables, command="x")
     assert temp_files(out) == []
     assert (out / ".keep-me").read_bytes() == (out / "notes.txt").read_bytes() == b"user file"
+
+
+# --------------------------------------------------------------------------- pre-flight
+
+
+def test_preflight_creates_nothing_and_accepts_missing_parents(tmp_path):
+    assert check_output_dir(tmp_path / "a" / "b") == (tmp_path / "a" / "b").resolve()
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["out", "parent"])
+def test_preflight_refuses_a_file_where_a_folder_is_needed(tmp_path, where):
+    (tmp_path / "f").write_text("x")
+    out = tmp_path / "f" if where == "out" else tmp_path / "f" / "out"
+    with pytest.raises(UsageError, match="'.*f' exists and is not a folder"):
+        check_output_dir(out)
+
+
+def test_preflight_refuses_the_package_folder(tmp_path, worked_copy):
+    with pytest.raises(UsageError, match="input package folder"):
+        check_output_dir(worked_copy / "out", package_dir=worked_copy)
+
+
+def test_preflight_reports_an_unwritable_folder_by_its_name(tmp_path, monkeypatch):
+    def read_only(path, mode=0o777):
+        raise OSError(30, "Read-only file system", os.fspath(path))
+
+    monkeypatch.setattr(outdir.os, "mkdir", read_only)
+    for out in (tmp_path, tmp_path / "new" / "out"):
+        with pytest.raises(OSError) as info:
+            check_output_dir(out)
+        assert info.value.errno == 30 and info.value.filename == os.fspath(out)
 
 
 # --------------------------------------------------------------------------- refusals

@@ -4,8 +4,9 @@ The CLI's ``--out DIR`` and the dashboard's CSV downloads both go through this m
 
 - :func:`neutralize_formulas` makes text that a spreadsheet would run as a formula inert,
 - :func:`to_csv_bytes` turns one table into deterministic, formula-safe UTF-8 CSV bytes,
-- :func:`write_outputs` writes a folder of tables atomically, never over an input, and
-  finishes it with ``manifest.json``.
+- :func:`write_outputs` writes a folder of tables with ``manifest.json`` as one unit, never
+  over an input,
+- :func:`check_output_dir` is the pre-flight the commands run before any analysis.
 
 The module knows nothing of particular analyses: a table is any DataFrame.
 
@@ -13,16 +14,17 @@ CSV dialect: see :mod:`riskgraph.io.formulas`, which makes the bytes.
 
 Folder semantics
 ----------------
-``manifest.json`` is the commit marker of an export folder: :func:`write_outputs` removes an
-old manifest before it replaces any table and writes the new one last, so when a manifest
-exists every table it lists is there, complete, with the sha256 it records; a folder without
-one was interrupted. Files that an earlier export wrote and this one does not are left
-alone and are not listed. Two runs must not write to the same folder at the same time.
+An export folder holds one complete set (its tables and ``manifest.json``) or, if never
+written, nothing of riskgraph's: :mod:`riskgraph.io.outdir` builds the new set beside the
+folder and swaps it in at once, so a killed, interrupted or failing run leaves the previous
+set as it was (see that module for how, and for the few folders updated in place, where
+``manifest.json`` written last is the commit marker). Files riskgraph did not write are
+kept; tables the previous export listed and this one does not write go with the old set.
+Two runs must not write to the same folder at the same time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as _dt
 import enum
@@ -31,7 +33,6 @@ import json
 import math
 import os
 import platform
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -40,10 +41,12 @@ import pandas as pd
 
 from riskgraph.errors import UsageError
 from riskgraph.io.formulas import FORMULA_TRIGGERS, neutralize_formulas, to_csv_bytes
+from riskgraph.io.outdir import check_output_dir, stage
 
 __all__ = [
     "FORMULA_TRIGGERS",
     "MANIFEST_NAME",
+    "check_output_dir",
     "neutralize_formulas",
     "to_csv_bytes",
     "write_outputs",
@@ -51,8 +54,6 @@ __all__ = [
 
 #: The name of the provenance file in every export folder.
 MANIFEST_NAME = "manifest.json"
-
-_TMP_MARK = ".riskgraph-tmp-"
 
 
 # --------------------------------------------------------------------------- manifest
@@ -181,45 +182,6 @@ def _check_not_input(out: Path, names, package) -> None:
                                  f"file {os.fspath(source)!r}")
 
 
-def _remove_stale_temps(out: Path) -> None:
-    """Remove temp files left by an earlier run that was killed mid-write."""
-    for stale in out.glob(f".*{_TMP_MARK}*"):
-        if stale.is_file() or stale.is_symlink():
-            with contextlib.suppress(FileNotFoundError):
-                stale.unlink()
-
-
-_OPEN_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-
-
-def _write_temp(out: Path, name: str, data: bytes, pending: list[Path]) -> Path:
-    """Write ``data`` durably to a fresh temp file beside ``out / name``."""
-    while True:
-        tmp = out / f".{name}{_TMP_MARK}{secrets.token_hex(8)}"
-        try:
-            fd = os.open(tmp, _OPEN_FLAGS, 0o666)  # 0o666: the umask applies as for any file
-        except FileExistsError:  # pragma: no cover - 64 random bits collided
-            continue
-        break
-    pending.append(tmp)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return tmp
-
-
-def _fsync_folder(folder: Path) -> None:
-    # Makes the renames themselves durable; folders cannot be opened this way on Windows.
-    if os.name != "posix":  # pragma: no cover
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _check_tables(out: Path, tables, *, package, parameters, index) -> list[str]:
     """The file names, after every check that needs no CSV bytes: a bad name, table or
     parameter is refused before anything touches the disk."""
@@ -264,14 +226,14 @@ def write_outputs(
     seed: int | None = None,
     index: bool = False,
 ) -> Path:
-    """Write tables as formula-safe CSV files plus ``manifest.json``, atomically.
+    """Write tables as formula-safe CSV files plus ``manifest.json``, all or nothing.
 
-    Every file is first written in full to a temp file in ``out_dir`` (named
-    ``.<name>.riskgraph-tmp-<random>``) and only then renamed over its final name, so a
-    killed run never leaves a partial file under a final name and an existing file is either
-    the old one or the new one, complete. ``manifest.json`` goes last (see the module
-    docstring). Temp files are removed if anything fails, and ones left by earlier killed
-    runs are removed first.
+    The whole set is written and fsynced in a temp folder beside ``out_dir``
+    (``.<name>.riskgraph-tmp-<random>``) and then swapped in, in one step
+    (:mod:`riskgraph.io.outdir`): whatever stops the run (a kill, Ctrl-C, a full disk), the
+    folder holds the previous complete set or the new one, never a mix. Files in the folder
+    that riskgraph did not write are carried over. Leftovers of earlier interrupted runs
+    are swept first.
 
     Parameters
     ----------
@@ -303,6 +265,9 @@ def write_outputs(
         If ``out_dir`` is the package folder or inside it, an output would replace an input
         file, ``out_dir`` is not a folder, a name is not a plain file name, a table is not a
         DataFrame, or a parameter cannot be recorded. Nothing is written then.
+    OSError
+        The disk is full, a file size limit or a read-only file system stops a write, and
+        so on: the previous set is left as it was.
 
     Notes
     -----
@@ -311,39 +276,23 @@ def write_outputs(
     package's files as read), ``parameters``, ``seed`` and ``outputs`` ({file name:
     {"rows": n, "sha256": hex digest of the bytes written}}).
     """
-    out = Path(out_dir)
+    out = check_output_dir(out_dir)
     names = _check_tables(out, tables, package=package, parameters=parameters, index=index)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError) as exc:
-        raise UsageError(f"cannot create output folder {os.fspath(out)!r}: {exc}") from exc
-    _remove_stale_temps(out)
-
-    pending: list[Path] = []
+    target = stage(out)
     try:
         # one table's bytes in memory at a time: at a million nodes a table is ~1 GB
-        temps, outputs = {}, {}
+        outputs = {}
         for name in names:
             data = to_csv_bytes(tables[name], index=index)
             outputs[name] = {"rows": int(len(tables[name])),
                              "sha256": hashlib.sha256(data).hexdigest()}
-            temps[name] = _write_temp(out, name, data, pending)
+            target.add(name, data)
             del data
-        manifest = _manifest_bytes(command=command, package=package, parameters=parameters,
-                                   seed=seed, outputs=outputs)
-        manifest_tmp = _write_temp(out, MANIFEST_NAME, manifest, pending)
-        # The old manifest would describe tables about to be replaced: drop it first.
-        with contextlib.suppress(FileNotFoundError):
-            (out / MANIFEST_NAME).unlink()
-        for name, tmp in temps.items():
-            os.replace(tmp, out / name)
-            pending.remove(tmp)
-        _fsync_folder(out)
-        os.replace(manifest_tmp, out / MANIFEST_NAME)
-        pending.remove(manifest_tmp)
-        _fsync_folder(out)
-    finally:
-        for tmp in pending:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-    return out
+        target.add(MANIFEST_NAME, _manifest_bytes(command=command, package=package,
+                                                  parameters=parameters, seed=seed,
+                                                  outputs=outputs))
+        target.commit()
+    except BaseException:
+        target.abort()
+        raise
+    return Path(out_dir)
