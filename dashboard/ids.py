@@ -109,6 +109,15 @@ DATA_ISSUES = "data-issues"
 DATA_CURRENT = "data-current"
 WI_PREFILL = "wi-prefill"  # dcc.Store: a failure passed in the URL (?fail=...&days=...)
 WI_METRIC = "wi-metric"
+WI_SESSION = "wi-session"  # dcc.Store (session, shell): the What-if page's state this tab
+WI_QUERY = "wi-query"  # dcc.Store: the query string that reproduces the view shown
+WI_URL_DONE = "wi-url-done"  # dcc.Store: written by the client-side URL update
+WI_MARGINS = "wi-margins"  # AG Grid: stock margin and what it would take, per capability
+WI_SAVED = "wi-saved"  # MultiSelect: the saved scenarios compared (unticking removes one)
+WI_SIDE = "wi-side"  # the saved scenarios side by side
+MC_NATIONS = "mc-nations"  # AG Grid: per-nation Monte Carlo results
+MC_IMPORTANCE_P = "mc-importance-p"  # criticality importance (given the probabilities)
+MC_BASIS = "mc-basis"  # the time basis of the probabilities
 
 # ---------------------------------------------------------------- page roots
 # Each page's outermost Div: its "id" is an input of the page's fill callback, so the
