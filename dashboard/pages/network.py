@@ -72,6 +72,7 @@ def layout(**_query):
         html.Div([
             dmc.Text("Depth (steps from the focus)", size="sm", fw=500),
             dmc.Slider(id=ids.NET_DEPTH, min=1, max=8, step=1, value=3,
+                       thumbLabel="Depth (steps from the focus)",
                        marks=[{"value": v, "label": str(v)} for v in (1, 2, 4, 6, 8)],
                        mb="lg"),
         ]),
