@@ -323,6 +323,8 @@ class RequestSizeLimit:
                 released.append(True)
                 if reserve:
                     self.budget.release(reserve)
+                if chunked and hasattr(environ.get("wsgi.input"), "rollover"):
+                    environ["wsgi.input"].close()  # our spooled copy of the body
 
         try:
             if chunked:
