@@ -60,7 +60,10 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    ctx = browser.new_context(viewport={"width": 1360, "height": 860}, accept_downloads=True)
+    # bypass_csp: Playwright's wait_for_function evaluates its predicate with eval, which
+    # the dashboard's CSP forbids; tests/browser/test_security.py checks the CSP itself
+    ctx = browser.new_context(viewport={"width": 1360, "height": 860}, accept_downloads=True,
+                              bypass_csp=True)
     watched = Watched(ctx.new_page(), server.url)
     watched.page.set_default_timeout(20_000)
     yield watched

@@ -227,7 +227,8 @@ def test_uploading_a_broken_package_shows_its_errors(page, tmp_path):
 
 
 def test_monte_carlo_runs_with_progress_and_one_job_at_a_time(browser, server):
-    ctx = browser.new_context(viewport={"width": 1360, "height": 860})
+    # bypass_csp: wait_for_function evaluates with eval (see conftest.page)
+    ctx = browser.new_context(viewport={"width": 1360, "height": 860}, bypass_csp=True)
     try:
         a, b = Watched(ctx.new_page(), server.url), Watched(ctx.new_page(), server.url)
         a.goto("/montecarlo")
