@@ -1,7 +1,8 @@
 """Reading one CSV file of a package into raw string cells, each with its physical line.
 
-Everything about a file short of the meaning of its cells lives here: the package path,
-size cap, compression, encoding, CSV quoting, ragged rows and the header. A file is parsed
+Everything about a file short of the meaning of its cells lives here, after
+:mod:`~riskgraph.io.files` has found and read its bytes: compression, encoding, CSV
+quoting, field length, ragged rows and the header (width, names). A file is parsed
 by one of two parsers that give identical results:
 
 * the fast one (pyarrow, column-wise) for a well-formed file whose every record is one
@@ -20,7 +21,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,24 +29,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
+from riskgraph.io.files import COMPRESSED_MAGIC, check_path, file_bytes, wide_encoding
 from riskgraph.io.report import ValidationReport, show_value, suggest
-from riskgraph.io.schema import Table
+from riskgraph.io.schema import LIMITS, Table
 
-__all__ = ["DEFAULT_MAX_FILE_BYTES", "RawTable", "check_path", "read_table", "parse_csv"]
+__all__ = ["DEFAULT_MAX_FILE_BYTES", "RawTable", "check_path", "read_table", "parse_csv",
+           "wide_encoding"]
 
 #: Files larger than this are refused before they are parsed (override per call).
-DEFAULT_MAX_FILE_BYTES = 512 * 1024 * 1024
+DEFAULT_MAX_FILE_BYTES = LIMITS.max_file_bytes
 
-_COMPRESSED_MAGIC = {
-    b"\x1f\x8b": "gzip",
-    b"PK\x03\x04": "zip",
-    b"BZh": "bzip2",
-    b"\xfd7zXZ\x00": "xz",
-    b"\x28\xb5\x2f\xfd": "zstd",
-    b"7z\xbc\xaf\x27\x1c": "7z",
-}
-_COMPRESSED_SUFFIXES = (".gz", ".zip", ".bz2", ".xz", ".zst", ".7z", ".tgz", ".tar")
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 # A whole file in which every quote is well placed and no quoted field spans lines: each
 # field is empty, "quoted" (with "" inside) or unquoted (not starting with a quote).
@@ -70,62 +62,15 @@ class RawTable:
         return len(self.lines)
 
 
-def check_path(path, report: ValidationReport) -> Path | None:
-    """The package folder, or None (and an error) when ``path`` is not one."""
-    name = str(os.fspath(path))
-    if _URL.match(name):
-        report.add("error", "url", name,
-                   "URLs are not read: download the package and pass a local folder")
-        return None
-    p = Path(name)
-    if not p.exists():
-        report.add("error", "missing-package", name,
-                   "no such folder: pass the folder that holds nations.csv, suppliers.csv, ...")
-        return None
-    if p.is_file():
-        kind = _compressed_kind(p)
-        if kind:
-            report.add("error", "compressed", name,
-                       f"this is a {kind} archive: compressed packages are not read; "
-                       "extract it and pass the folder")
-        else:
-            report.add("error", "not-a-folder", name,
-                       "a data package is a folder of CSV files, not a single file")
-        return None
-    return p
-
-
-def _compressed_kind(p: Path) -> str | None:
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(8)
-    except OSError:
-        return None
-    for magic, kind in _COMPRESSED_MAGIC.items():
-        if head.startswith(magic):
-            return kind
-    if p.name.lower().endswith(_COMPRESSED_SUFFIXES):
-        return p.suffix.lstrip(".")
-    return None
-
-
 def read_table(folder: Path, table: Table, report: ValidationReport, max_file_bytes: int,
                *, fast: bool = True) -> RawTable | None:
     """Read one file of the package; None (with the reasons in ``report``) if unreadable.
 
     ``fast=False`` parses with the careful parser only (to check the fast one against).
     """
-    path = folder / table.filename
-    if not path.is_file():
-        _missing_file(folder, table, report)
+    data = file_bytes(folder, table, report, max_file_bytes)
+    if data is None:
         return None
-    size = path.stat().st_size
-    if size > max_file_bytes:
-        report.add("error", "file-too-large", table.filename,
-                   f"file is {size:,} bytes, over the cap of {max_file_bytes:,} bytes; "
-                   "raise the cap (--max-file-mb) if this is intended")
-        return None
-    data = path.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     data = _decoded_bytes(data, table, report)
     if data is None:
@@ -133,37 +78,19 @@ def read_table(folder: Path, table: Table, report: ValidationReport, max_file_by
     return parse_csv(data, table, report, sha, fast=fast)
 
 
-def _missing_file(folder: Path, table: Table, report: ValidationReport) -> None:
-    fname = table.filename
-    others = sorted(q.name for q in folder.glob(fname + ".*")) if folder.is_dir() else []
-    others += sorted(q.name for q in folder.iterdir()
-                     if q.is_file() and q.name.lower() == fname and q.name != fname)
-    if others:
-        hint = f"; found {', '.join(others)}"
-        if any(o.lower().endswith(_COMPRESSED_SUFFIXES) for o in others):
-            hint += " (compressed files are not read: decompress it)"
-        elif any(o.lower() == fname for o in others):
-            hint += " (file names are lower case)"
-    else:
-        hint = ""
-    if table.required:
-        report.add("error", "missing-file", fname, f"required file {fname} is missing{hint}")
-    elif hint:
-        report.add("warning", "missing-file", fname, f"optional file {fname} not found{hint}")
-
-
 def _decoded_bytes(data: bytes, table: Table, report: ValidationReport) -> bytes | None:
     """The file as UTF-8 bytes without a byte-order mark, or None if it is not text."""
     fname = table.filename
-    for magic, kind in _COMPRESSED_MAGIC.items():
+    for magic, kind in COMPRESSED_MAGIC.items():
         if data.startswith(magic):
             report.add("error", "compressed", fname,
                        f"file is {kind}-compressed: compressed files are not read; "
                        "save it as plain UTF-8 CSV")
             return None
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    wide = wide_encoding(data)
+    if wide:
         report.add("error", "bad-encoding", fname,
-                   "file is UTF-16: save it as UTF-8 (a UTF-8 byte-order mark is fine)")
+                   f"file is {wide}: save it as UTF-8 (a UTF-8 byte-order mark is fine)")
         return None
     try:
         text = data.decode("utf-8-sig")
@@ -205,6 +132,11 @@ def parse_csv(data: bytes, table: Table, report: ValidationReport, sha: str,
 
     The fast parser is tried first when ``fast``; the careful one takes any file it refuses.
     """
+    end = data.find(b"\n")
+    first = data if end < 0 else data[:end]
+    if first.count(b",") >= LIMITS.max_columns and _too_wide(
+            next(csv.reader([first.decode("utf-8")]), []), 1, table, report):
+        return None
     parsed = _parse_fast(data) if fast else None
     if parsed is None:
         return _parse_careful(data.decode("utf-8"), table, report, sha)
@@ -266,6 +198,8 @@ def _parse_careful(text: str, table: Table, report: ValidationReport,
             if not row or (len(row) == 1 and row[0] == ""):
                 continue  # blank line
             if header is None:
+                if _too_wide(row, start, table, report):
+                    return None
                 header, header_line = row, start
                 continue
             if len(row) != len(header):
@@ -287,6 +221,17 @@ def _parse_careful(text: str, table: Table, report: ValidationReport,
                            ragged, table, report, sha)
 
 
+def _too_wide(header: list[str], line: int, table: Table, report: ValidationReport) -> bool:
+    """Refuse a header of more than ``LIMITS.max_columns`` columns (True when refused)."""
+    if len(header) <= LIMITS.max_columns:
+        return False
+    report.add("error", "too-many-columns", table.filename,
+               f"the header has {len(header):,} columns, over the limit of "
+               f"{LIMITS.max_columns:,}; {table.filename} needs {', '.join(table.names)} "
+               f"and a few extra columns at most", line=line)
+    return True
+
+
 def _ragged_row(row, header, line, fname, report) -> None:
     what = "few" if len(row) < len(header) else "many"
     shown = ",".join(row)
@@ -305,6 +250,11 @@ def _bad_quoting(msg: str, text: str, line: int, fname: str, report) -> None:
                    f"a quoted field opened on this line ({show_value(start_text)}) is never "
                    "closed (unterminated \"); the rest of the file cannot be read",
                    line=line, value=start_text[:200])
+    elif "field larger than field limit" in msg:
+        report.add("error", "field-too-long", fname,
+                   f"a field on this line is longer than {csv.field_size_limit():,} "
+                   "characters, the limit of one cell; is a closing quote missing?",
+                   line=line)
     else:
         report.add("error", "bad-quoting", fname,
                    f"malformed CSV quoting ({msg}); quote a field containing "
@@ -341,6 +291,7 @@ def _checked_header(header, header_line, columns, lines, ragged, table, report, 
 def _header_names_ok(header, header_line, table, report) -> bool:
     fname = table.filename
     seen: dict[str, int] = {}
+    folded: dict[str, tuple[str, int]] = {}
     ok = True
     for i, h in enumerate(header, start=1):
         if h == "":
@@ -352,8 +303,15 @@ def _header_names_ok(header, header_line, table, report) -> bool:
                        f"column {h!r} appears twice in the header (columns {seen[h]} and {i})",
                        line=header_line, column=h)
             ok = False
+        elif h.casefold() in folded:
+            other, j = folded[h.casefold()]
+            report.add("error", "duplicate-header", fname,
+                       f"columns {other!r} (column {j}) and {h!r} (column {i}) differ only "
+                       "in case; rename or remove one", line=header_line, column=h)
+            ok = False
         else:
             seen[h] = i
+            folded[h.casefold()] = (h, i)
     for col in table.columns:
         if col.required and col.name not in seen:
             hint = suggest(col.name, [h for h in header if h not in table.names]) or ""

@@ -24,6 +24,8 @@ __all__ = [
     "COMPONENT_KINDS",
     "Column",
     "Defaults",
+    "LIMITS",
+    "Limits",
     "Table",
     "TABLES",
 ]
@@ -32,6 +34,37 @@ __all__ = [
 ALIGNMENTS = ("member", "partner", "neutral", "adversary")
 #: What a component is.
 COMPONENT_KINDS = ("platform", "system", "part", "material")
+#: The longest duration any input may give, in days: 100 years (docs/design.md §2).
+MAX_DAYS = 36_525.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on what an input file may ask for, in one place (docs/design.md §2).
+
+    Beyond them a file is refused with a clear error, before any large allocation: they
+    keep a hostile or corrupt file from running for minutes or exhausting memory.
+
+    >>> LIMITS.max_days, LIMITS.max_columns, LIMITS.max_scenarios
+    (36525.0, 1000, 1000)
+    """
+
+    #: stock_days, recovery_days, lead_time_days, a scenario's horizon_days and days
+    max_days: float = MAX_DAYS
+    #: header columns of one CSV file (schema columns plus extra ones)
+    max_columns: int = 1_000
+    #: characters in one CSV field (Python's csv default field limit)
+    max_field_chars: int = 131_072
+    #: input file size, unless the caller raises it (``--max-file-mb``)
+    max_file_bytes: int = 512 * 1024 * 1024
+    #: scenarios in one scenario file, unless the caller raises it (``--max-scenarios``)
+    max_scenarios: int = 1_000
+    #: nesting of arrays and inline tables in a scenario file
+    max_toml_depth: int = 16
+
+
+#: The limits riskgraph applies.
+LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -151,7 +184,7 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                        description="Site longitude"),
                 Column("disruption_prob", **_PROB,
                        description="Probability the site is disrupted (default 0.02)"),
-                Column("recovery_days", "float", low=0.0, unit="days",
+                Column("recovery_days", "float", low=0.0, high=MAX_DAYS, unit="days",
                        description="Days to recover after a disruption (default 90)"),
                 Column("ncage", "text", description="NATO commercial and government entity code"),
             ),
@@ -165,7 +198,8 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("component_id", "id", True),
                 Column("name", "text", True),
                 Column("kind", "enum", True, values=COMPONENT_KINDS),
-                Column("stock_days", "float", default=0.0, low=0.0, unit="days",
+                Column("stock_days", "float", default=0.0, low=0.0, high=MAX_DAYS,
+                       unit="days",
                        description="Days of stock held downstream of this item"),
                 Column("min_sources", "int", default=1, low=1.0,
                        description="Suppliers that must be up for sourcing to hold"),
@@ -199,7 +233,7 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("supplier_id", "ref", True, ref="suppliers"),
                 Column("share", "float", True, low=0.0, high=1.0, low_open=True,
                        unit="fraction of demand"),
-                Column("lead_time_days", "float", low=0.0, unit="days"),
+                Column("lead_time_days", "float", low=0.0, high=MAX_DAYS, unit="days"),
                 Column("confidence", "float", low=0.0, high=1.0, unit="0-1"),
                 Column("source", "text", description="Where the row comes from"),
             ),
