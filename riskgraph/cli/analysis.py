@@ -128,13 +128,14 @@ def _cmd_summary(args) -> int:
 
 def _cmd_analyse(args) -> int:
     from riskgraph.analyses.structural import structural_analysis
-    from riskgraph.io.export import write_outputs
+    from riskgraph.io.export import check_output_dir, write_outputs
     from riskgraph.io.summary import summary_text
 
     if args.top < 0:
         raise CliUsage("--top must be >= 0")
     if args.max_pairs is not None and args.max_pairs < 0:
         raise CliUsage("--max-pairs must be >= 0")
+    check_output_dir(args.out, package_dir=args.package)  # fail before the analysis
     net = load_network_for(args)
     result = structural_analysis(net, seed=args.seed, keep_partners=args.keep_partners,
                                  max_pairs_per_capability=args.max_pairs, cache=open_cache(args))
@@ -151,7 +152,7 @@ def _cmd_analyse(args) -> int:
 
 
 def _cmd_whatif(args) -> int:
-    from riskgraph.io.export import write_outputs
+    from riskgraph.io.export import check_output_dir, write_outputs
     from riskgraph.model.scenario import read_scenarios, scenario_from_options
     from riskgraph.analyses.whatif import run_scenarios
 
@@ -164,6 +165,7 @@ def _cmd_whatif(args) -> int:
                      "--capacity")
     if args.scenario and not args.scenarios:
         raise CliUsage("--scenario selects from a --scenarios file")
+    check_output_dir(args.out, package_dir=args.package)  # fail before the analysis
     net = load_network_for(args)
     if args.scenarios:
         scenarios = read_scenarios(args.scenarios, net)
@@ -206,7 +208,7 @@ def _whatif_summary(result, scenarios) -> str:
 
 
 def _cmd_montecarlo(args) -> int:
-    from riskgraph.io.export import write_outputs
+    from riskgraph.io.export import check_output_dir, write_outputs
     from riskgraph.analyses.montecarlo import monte_carlo
 
     if args.trials < 1:
@@ -215,6 +217,7 @@ def _cmd_montecarlo(args) -> int:
         raise CliUsage("--seed must be >= 0")
     if args.max_points < 0:
         raise CliUsage("--max-points must be >= 0")
+    check_output_dir(args.out, package_dir=args.package)  # fail before the analysis
     net = load_network_for(args)
     bar = ProgressBar("trials") if sys.stderr.isatty() and not args.no_progress else None
     try:

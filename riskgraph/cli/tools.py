@@ -53,9 +53,11 @@ def _cmd_dashboard(args) -> int:
 def _cmd_generate(args) -> int:
     from pathlib import Path
 
+    from riskgraph.io.export import check_output_dir
     from riskgraph.io.synthetic import generate_package
 
     out = Path(args.out)
+    check_output_dir(out)  # a read-only or misplaced --out fails before generating
     if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():
         raise CliUsage(f"{out} exists and is not a data package: choose an empty folder")
     generate_package(out, nodes=args.nodes, seed=args.seed, defects=args.defects)
