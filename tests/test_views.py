@@ -378,3 +378,32 @@ def test_why_graph_keeps_chain_nodes_and_boxes_alternatives(sample):
         why_graph(net, analysis, cap, "capability:POL/F-35A")
     with pytest.raises(UsageError):
         why_graph(net, analysis, cap, point, max_nodes=1)
+
+
+def test_layered_layout_one_node_per_cell_and_edges_left_to_right():
+    import random
+
+    from riskgraph.views.layered import layered_layout
+
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 25)
+        nodes = [f"n{i}" for i in range(n)]
+        edges = pd.DataFrame([(nodes[a], nodes[b]) for a in range(n) for b in range(a + 1, n)
+                              if rng.random() < 0.15], columns=["source", "target"])
+        grid = layered_layout(nodes, edges)
+        assert len(set(zip(grid["column"], grid["row"]))) == n  # one node per cell
+        col = grid["column"]
+        assert all(col[s] < col[t] for s, t in zip(edges["source"], edges["target"]))
+        # The column is the longest path into the node (brute force over paths).
+        longest = dict.fromkeys(nodes, 0)
+        for v in nodes:  # nodes are in topological order by construction
+            for s in edges.loc[edges["target"] == v, "source"]:
+                longest[v] = max(longest[v], longest[s] + 1)
+        assert col.to_dict() == longest
+        # Rows in each column are 0..k-1.
+        for _, rows in grid.groupby("column")["row"]:
+            assert sorted(rows) == list(range(len(rows)))
+        given = layered_layout(nodes, edges, column={v: -i % 3 * 0.5 for i, v in
+                                                     enumerate(nodes)})
+        assert set(given["column"]) <= {0, 1, 2}

@@ -6,14 +6,16 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, html, no_update
 
 from riskgraph.views import focus_subgraph, node_detail
+from riskgraph.views.layered import layered_layout
 
 from .. import ids
 from ..components import records
-from ..pages.network import MAX_NODES, base_stylesheet
+from ..pages.network import COLUMN_PX, MARGIN_PX, MAX_NODES, ROW_PX, base_stylesheet
 from ..state import InputError
 from .common import check_choice, check_id, check_number, loaded, picker_options, user_errors
 
-__all__ = ["fill_filters", "search_focus", "draw_graph", "show_node", "register"]
+__all__ = ["fill_filters", "search_focus", "draw_graph", "show_node", "place", "SIZE_GRAPH",
+           "register"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
 _DIM, _UP, _DOWN = "#BBBBBB", "#0072B2", "#D55E00"
@@ -45,7 +47,30 @@ def search_focus(text, value, key):
         return no_update
 
 
+def place(nodes, edges, column=None) -> dict:
+    """Pixel positions of ``nodes`` on the drawing grid.
+
+    Positions come from :func:`riskgraph.views.layered.layered_layout`: one node per grid
+    cell, columns wider than a label, so labels never overlap and the graph is drawn at
+    zoom 1 (it scrolls rather than shrinking its labels; :data:`SIZE_GRAPH` sizes it)."""
+    grid = layered_layout(nodes, edges, column)
+    return {v: {"x": MARGIN_PX + c * COLUMN_PX, "y": MARGIN_PX + r * ROW_PX}
+            for v, c, r in zip(grid.index, grid["column"], grid["row"])}
+
+
+#: Client side: the graph's size from its nodes' positions (the box around it scrolls).
+SIZE_GRAPH = f"""function (elements) {{
+    var w = 0, h = 0;
+    (elements || []).forEach(function (e) {{
+        if (e.position) {{ w = Math.max(w, e.position.x); h = Math.max(h, e.position.y); }}
+    }});
+    return {{width: Math.max(w + {COLUMN_PX + MARGIN_PX}, 300) + "px", minWidth: "100%",
+             height: Math.max(h + {ROW_PX + MARGIN_PX}, 240) + "px"}};
+}}"""
+
+
 def _element_data(sub) -> list[dict]:
+    pos = place(sub.nodes.index, sub.edges)
     elements = []
     for node, row in zip(sub.nodes.index, records(sub.nodes)):
         classes = [row["kind"]]
@@ -56,7 +81,7 @@ def _element_data(sub) -> list[dict]:
         label = row["name"] or node.split(":", 1)[1]
         elements.append({"data": {"id": node, "label": label[:40], "kind": row["kind"],
                                   "lost": row["capabilities_lost"]},
-                         "classes": " ".join(classes)})
+                         "position": pos[node], "classes": " ".join(classes)})
     for e in records(sub.edges):
         elements.append({"data": {"source": e["source"], "target": e["target"],
                                   "relation": e["relation"]},
@@ -218,6 +243,8 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(draw_graph)
+    app.clientside_callback(SIZE_GRAPH, Output(ids.NET_GRAPH, "style"),
+                            Input(ids.NET_GRAPH, "elements"))
     app.callback(
         Output(ids.NET_PANEL, "children"),
         Output(ids.NET_GRAPH, "stylesheet", allow_duplicate=True),

@@ -15,31 +15,40 @@ PAGE = dict(path="/network", name="Network", order=1, title="riskgraph — netwo
 #: Most nodes drawn at once; the nearest to the focus are kept.
 MAX_NODES = 250
 
-#: Left to right in the direction material flows (dagre, from the bundled extra layouts).
-GRAPH_LAYOUT = {"name": "dagre", "rankDir": "LR", "rankSep": 70, "nodeSep": 6,
-                "edgeSep": 4, "animate": False, "fit": True, "padding": 15}
+#: Grid of the drawing (pixels at zoom 1): a column is wider than the widest label plus its
+#: node, a row taller than the biggest node and a line of text, so no two labels overlap.
+COLUMN_PX, ROW_PX, MARGIN_PX = 250, 36, 24
+LABEL_PX = 13  # label font size; the drawing is never zoomed out (legible at >= 11 px)
+NODE_PX = (12, 28)  # node size from blast radius 0 to the largest
+
+#: Positions come from riskgraph.views.layered_layout; the view scrolls instead of shrinking.
+GRAPH_LAYOUT = {"name": "preset", "fit": False, "animate": False, "padding": MARGIN_PX}
 
 SHAPES = {"nation": "diamond", "supplier": "ellipse", "component": "round-rectangle",
           "capability": "star"}
+#: Outline of a single point of failure: black on every node fill (contrast >= 5:1 on
+#: the Okabe-Ito fills of KIND_COLOURS; the vermillion used before was 1.7:1 on orange).
+SPOF_OUTLINE = "#000000"
 
 
 def base_stylesheet(max_lost: int) -> list[dict]:
     """Cytoscape styles: colour and shape by kind, size by blast radius, SPOFs outlined."""
+    lo, hi = NODE_PX
     styles = [
         {"selector": "node", "style": {
-            "label": "data(label)", "font-size": 9, "text-wrap": "ellipsis",
-            "text-max-width": 110, "text-valign": "bottom", "text-margin-y": 3,
-            "width": f"mapData(lost, 0, {max(max_lost, 1)}, 14, 46)",
-            "height": f"mapData(lost, 0, {max(max_lost, 1)}, 14, 46)",
+            "label": "data(label)", "font-size": LABEL_PX, "text-wrap": "ellipsis",
+            "text-max-width": COLUMN_PX - hi - 22, "text-valign": "center",
+            "text-halign": "right", "text-margin-x": 4,
+            "width": f"mapData(lost, 0, {max(max_lost, 1)}, {lo}, {hi})",
+            "height": f"mapData(lost, 0, {max(max_lost, 1)}, {lo}, {hi})",
             "border-width": 1, "border-color": "#555", "color": "#222"}},
         {"selector": "edge", "style": {
             "width": 1.2, "line-color": "#B8B8B8", "target-arrow-color": "#B8B8B8",
             "target-arrow-shape": "triangle", "arrow-scale": 0.7, "curve-style": "bezier"}},
         {"selector": "edge.substitute", "style": {"line-style": "dashed"}},
-        {"selector": ".spof", "style": {"border-width": 4,
-                                         "border-color": OKABE_ITO["vermillion"]}},
-        {"selector": ".seed", "style": {"border-width": 5, "border-color": "#000",
-                                         "font-weight": "bold", "font-size": 11}},
+        {"selector": ".spof", "style": {"border-width": 4, "border-color": SPOF_OUTLINE}},
+        {"selector": ".seed", "style": {"font-weight": "bold", "underlay-color": "#000",
+                                         "underlay-opacity": 0.15, "underlay-padding": 5}},
     ]
     for kind, colour in KIND_COLOURS.items():
         styles.append({"selector": f".{kind}", "style": {"background-color": colour,
@@ -47,14 +56,26 @@ def base_stylesheet(max_lost: int) -> list[dict]:
     return styles
 
 
-def _legend():
-    items = [html.Span([html.Span(className="rg-legend-swatch",
-                                  style={"background": c}), k], style={"marginRight": 10})
-             for k, c in KIND_COLOURS.items()]
-    items.append(html.Span([html.Span(className="rg-legend-swatch",
-                                      style={"border": f"3px solid {OKABE_ITO['vermillion']}"}),
-                            "single point of failure"]))
-    return dmc.Text(items, size="xs", c="dimmed", mt=4)
+def legend(kinds=None):
+    """The legend: each kind drawn in its node's shape and colour, and the SPOF outline."""
+    items = [html.Span([html.Span(className=f"rg-shape rg-shape-{SHAPES[k]}",
+                                  style={"background": c}, **{"data-shape": SHAPES[k]}), k],
+                       className="rg-legend-item", **{"data-kind": k})
+             for k, c in KIND_COLOURS.items() if kinds is None or k in kinds]
+    items.append(html.Span([html.Span(className="rg-shape rg-shape-ellipse rg-shape-spof",
+                                      style={"borderColor": SPOF_OUTLINE}),
+                            "single point of failure (black outline)"],
+                           className="rg-legend-item"))
+    return dmc.Text(items, size="xs", c="dimmed", mt=4, className="rg-legend")
+
+
+def graph_box(graph_id, stylesheet, **kwargs):
+    """A Cytoscape graph at zoom 1 inside a scrolling box (the callback sizes the graph)."""
+    return html.Div(cyto.Cytoscape(
+        id=graph_id, elements=[], stylesheet=stylesheet, layout=GRAPH_LAYOUT,
+        style={"width": "100%", "height": "300px"}, zoom=1, minZoom=1, maxZoom=1,
+        userZoomingEnabled=False, userPanningEnabled=False, boxSelectionEnabled=False,
+        autoungrabify=True, **kwargs), className="rg-graph rg-graph-scroll")
 
 
 def layout(**_query):
@@ -88,13 +109,8 @@ def layout(**_query):
         dmc.Grid([
             dmc.GridCol(controls, span={"base": 12, "md": 3}),
             dmc.GridCol([
-                cyto.Cytoscape(
-                    id=ids.NET_GRAPH, elements=[], stylesheet=base_stylesheet(1),
-                    layout=GRAPH_LAYOUT,
-                    style={"width": "100%", "height": "680px"}, className="rg-graph",
-                    minZoom=0.15, maxZoom=3, responsive=True,
-                ),
-                _legend(),
+                graph_box(ids.NET_GRAPH, base_stylesheet(1)),
+                legend(),
                 dmc.Text(id=ids.NET_NOTE, size="sm", mt=4),
             ], span={"base": 12, "md": 6}),
             dmc.GridCol(html.Div(
