@@ -30,6 +30,7 @@ class DataPackage:
     sourcing: pd.DataFrame
     fielding: pd.DataFrame
     controls: pd.DataFrame | None = None  # optional controls.csv (docs/design.md §3.4)
+    mitigations: pd.DataFrame | None = None  # optional mitigations.csv (§4.10)
     path: str = ""
     sha256: dict = field(default_factory=dict)
     report: ValidationReport | None = None
@@ -40,6 +41,8 @@ class DataPackage:
                   ("nations", "suppliers", "components", "bom", "sourcing", "fielding")}
         if self.controls is not None:
             tables["controls"] = self.controls
+        if self.mitigations is not None:
+            tables["mitigations"] = self.mitigations
         return tables
 
     @property

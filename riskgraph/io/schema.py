@@ -270,6 +270,36 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("confidence", "float", low=0.0, high=1.0, unit="0-1"),
             ),
         ),
+        "mitigations": Table(
+            "mitigations",
+            required=False,
+            key=("action_id",),
+            description="Candidate mitigation actions with costs (docs/design.md §4.10); "
+                        "each kind's columns are checked in riskgraph.io.mitigations.",
+            columns=(
+                Column("action_id", "id", True),
+                Column("kind", "enum", True,
+                       values=("second_source", "stock", "substitute", "capacity")),
+                Column("component_id", "ref", True, ref="components",
+                       description="The component the action changes (substitute: the "
+                                   "component that joins the group)"),
+                Column("supplier_id", "ref", ref="suppliers",
+                       description="second_source, capacity: the supplier"),
+                Column("share", "float", low=0.0, high=1.0, low_open=True,
+                       unit="fraction of demand",
+                       description="second_source: its share; capacity: the new share"),
+                Column("stock_days", "float", low=0.0, unit="days",
+                       description="stock: days of stock added"),
+                Column("parent_id", "ref", ref="components",
+                       description="substitute: the parent whose BOM gains it"),
+                Column("substitute_group", "text",
+                       description="substitute: the parent's group, or a plain child's id"),
+                Column("cost", "float", True, low=0.0, description="Cost (any one currency)"),
+                Column("lead_time_days", "float", low=0.0, unit="days"),
+                Column("description", "text"),
+                Column("source", "text", description="Where the row comes from"),
+            ),
+        ),
     }
 )
 

@@ -21,6 +21,7 @@ import pyarrow as pa
 from riskgraph.io.cells import type_cells, unique_keys
 from riskgraph.io.checks import check_references, cross_checks
 from riskgraph.io.controls import check_controls
+from riskgraph.io.mitigations import check_mitigations
 from riskgraph.io.reading import DEFAULT_MAX_FILE_BYTES, RawTable, check_path, read_table
 from riskgraph.io.report import MAX_ISSUES_PER_KIND, Issue, ValidationReport
 from riskgraph.io.schema import TABLES
@@ -97,6 +98,8 @@ def validate_tables(path, *, max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     if "controls" in tables:
         check_controls(tables["controls"], lines["controls"], tables.get("nations"),
                        tables.get("components"), tables.get("suppliers"), report)
+    if "mitigations" in tables:
+        check_mitigations(tables["mitigations"], lines["mitigations"], tables, report)
     report.finish()
     if report.errors:
         return report, None

@@ -1,0 +1,207 @@
+"""Mitigation plans: the cheapest candidate actions that meet a goal, verified
+(docs/design.md §4.10).
+
+Goals:
+
+- ``spof``: no single point of failure of the chosen kinds (default suppliers; nations,
+  components) for the chosen capabilities (default all);
+- ``survive``: every chosen capability loses no day (time to impact beyond the outage)
+  under each given scenario;
+- ``budget``: the most (capability, SPOF) pairs of the chosen kinds broken for a total
+  cost at most ``budget``.
+
+The plan is found by a MILP on HiGHS with cuts from exact verification
+(:mod:`riskgraph.analyses._mit_solve`) and is reported ``verified`` only when the goal
+holds on the mitigated network, re-analysed from scratch.
+
+Examples
+--------
+>>> from riskgraph import load_network
+>>> net = load_network("data/allied-defence")
+>>> res = plan_mitigation(net, capabilities=["capability:POL/F-35A"])
+>>> res.status, res.verified
+('optimal', True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from riskgraph.analyses._mit_engine import Engine
+from riskgraph.analyses._mit_solve import Solution, solve_budget, solve_cover
+from riskgraph.errors import UsageError
+from riskgraph.model.network import SupplyNetwork
+
+__all__ = ["GOALS", "SPOF_KINDS", "MitigationResult", "plan_mitigation"]
+
+GOALS = ("spof", "survive", "budget")
+SPOF_KINDS = ("supplier", "nation", "component")
+#: Default time limit of one plan, in seconds.
+DEFAULT_TIME_LIMIT = 60.0
+
+
+@dataclass
+class MitigationResult:
+    """A verified (or not) plan: the chosen actions, what they remove, what is left."""
+
+    goal: str
+    plan: pd.DataFrame
+    residual: pd.DataFrame
+    summary: dict
+    unbreakable: pd.DataFrame
+    engine: Engine = field(repr=False)
+    chosen: list = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.summary["verified"])
+
+    @property
+    def status(self) -> str:
+        return str(self.summary["status"])
+
+    def mitigated_package(self):
+        """The package with the plan's actions applied (write it with write_package)."""
+        return self.engine.mitigated(self.chosen).package
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {"mitigation_plan.csv": self.plan, "residual_risk.csv": self.residual,
+                "mitigation_summary.csv": pd.DataFrame([self.summary])}
+
+
+def _check(network, actions, goal, capabilities, kinds, scenarios, budget, time_limit):
+    if goal not in GOALS:
+        raise UsageError(f"unknown goal {goal!r}; valid: {', '.join(GOALS)}")
+    bad = [k for k in kinds if k not in SPOF_KINDS]
+    if bad or not kinds:
+        raise UsageError(f"unknown SPOF kind(s) {bad}; valid: {', '.join(SPOF_KINDS)}")
+    if actions is None or not len(actions):
+        raise UsageError("no candidate actions: the package has no mitigations.csv rows")
+    if goal == "survive" and not scenarios:
+        raise UsageError("goal survive needs scenarios")
+    if goal == "budget" and (budget is None or not budget >= 0):
+        raise UsageError(f"goal budget needs a budget >= 0, got {budget!r}")
+    if not (isinstance(time_limit, (int, float)) and time_limit > 0):
+        raise UsageError(f"time limit must be a number of seconds > 0, got {time_limit!r}")
+    for cap in capabilities or ():
+        if cap not in network.compiled.index or not cap.startswith("capability:"):
+            raise UsageError(f"unknown capability {cap!r}; write capability:NATION/PLATFORM")
+
+
+def plan_mitigation(network: SupplyNetwork, actions: pd.DataFrame | None = None, *,
+                    goal: str = "spof", capabilities=None, kinds=("supplier",),
+                    scenarios=(), budget: float | None = None,
+                    time_limit: float = DEFAULT_TIME_LIMIT) -> MitigationResult:
+    """The cheapest verified plan for a goal (or the best within a budget).
+
+    Parameters
+    ----------
+    network
+        The supply network (its package's ``mitigations`` table holds the candidates
+        unless ``actions`` is given, indexed by ``action_id``).
+    goal
+        ``spof``, ``survive`` or ``budget`` (see the module docstring).
+    capabilities
+        Typed capability ids (default: every capability).
+    kinds
+        SPOF kinds to remove (``supplier``, ``nation``, ``component``).
+    scenarios
+        :class:`~riskgraph.model.scenario.Scenario` objects (goal ``survive``).
+    budget
+        Largest total cost (goal ``budget``).
+    time_limit
+        Seconds for the whole solve; past it the best verified plan found is reported
+        with its gap (status ``time_limit`` or ``greedy``).
+    """
+    if actions is None:
+        actions = getattr(network.package, "mitigations", None)
+    kinds = tuple(kinds)
+    _check(network, actions, goal, capabilities, kinds, scenarios, budget, time_limit)
+    engine = Engine(network, actions, goal="survive" if goal == "survive" else "spof",
+                    capabilities=capabilities, kinds=kinds, scenarios=scenarios)
+    T = len(engine.targets)
+    cost = actions["cost"].to_numpy(dtype=float)
+    every = engine.met(range(len(actions))) if T else np.zeros(0, bool)
+    ok = np.flatnonzero(every)
+    relevant = [engine.relevant[t] for t in ok]
+
+    def met_fn(chosen):
+        return engine.met(chosen)[ok] if len(ok) else np.zeros(0, bool)
+
+    if goal == "budget":
+        sol = solve_budget(cost, np.ones(len(ok)), relevant, float(budget), met_fn,
+                           time_limit) if len(ok) else Solution(objective=0.0, bound=0.0,
+                                                                lp_bound=0.0)
+    else:
+        sol = solve_cover(cost, relevant, met_fn, time_limit) if len(ok) else \
+            Solution(objective=0.0, bound=0.0, lp_bound=0.0)
+    met = np.zeros(T, dtype=bool)
+    met[ok] = sol.met if sol.met is not None else False
+    return _result(goal, engine, actions, sol, met, every, budget)
+
+
+def _gap(goal: str, sol: Solution) -> float:
+    if goal == "budget":
+        return 0.0 if sol.bound <= 0 else max(0.0, (sol.bound - sol.objective) / sol.bound)
+    return 0.0 if sol.objective <= 0 else max(0.0, (sol.objective - sol.bound) / sol.objective)
+
+
+def _result(goal, engine: Engine, actions, sol: Solution, met, every, budget
+            ) -> MitigationResult:
+    t = engine.targets
+    chosen = sorted(sol.chosen)
+    other = "scenario" if engine.goal == "survive" else "failure_point"
+    targets = pd.DataFrame({"capability": t.capability, other: t.other})
+    unbreakable = targets[~every].reset_index(drop=True)
+    holds = bool(met.all()) if goal != "budget" else True
+    summary = {
+        "goal": goal, "status": sol.status if every.all() or goal == "budget" else "infeasible",
+        "verified": holds and sol.met is not None, "actions": len(chosen),
+        "cost": float(actions["cost"].to_numpy(dtype=float)[chosen].sum()),
+        "objective": sol.objective, "bound": sol.bound, "lp_bound": sol.lp_bound,
+        "gap": _gap(goal, sol), "targets": len(t), "targets_met": int(met.sum()),
+        "unbreakable": int((~every).sum()), "iterations": sol.iterations,
+        "cuts": sol.cuts, "checks": engine.checks,
+        "budget": float(budget) if budget is not None else None,
+    }
+    plan = _plan_table(engine, actions, chosen, met)
+    residual = targets[~met].copy()
+    residual["reason"] = np.where(~every[~met], "no candidate action can remove it",
+                                  "not in the plan" if goal == "budget" else "time limit")
+    return MitigationResult(goal, plan, residual.reset_index(drop=True), summary,
+                            unbreakable, engine, chosen)
+
+
+def _plan_table(engine: Engine, actions: pd.DataFrame, chosen: list, met,
+                exact_up_to: int = 40) -> pd.DataFrame:
+    """One row per chosen action: what it is, its cost, and the targets it removes.
+
+    A target is credited to each chosen action without which the plan no longer meets it
+    (re-verified, for plans of at most ``exact_up_to`` actions); a target no single action
+    is indispensable for (met twice over) is credited to every chosen action that can
+    change it.
+    """
+    t = engine.targets
+    credit: dict[int, set] = {a: set() for a in chosen}
+    if len(chosen) <= exact_up_to and met.any():
+        for a in chosen:
+            credit[a] = set(np.flatnonzero(met & ~engine.met([b for b in chosen if b != a]))
+                            .tolist())
+    owned = set().union(*credit.values()) if credit else set()
+    inside = set(chosen)
+    for i in np.flatnonzero(met).tolist():
+        if i not in owned:
+            for a in engine.relevant[i].tolist():
+                if a in inside:
+                    credit[a].add(i)
+    cols = [c for c in ("kind", "component_id", "supplier_id", "share", "stock_days",
+                        "parent_id", "substitute_group", "cost", "lead_time_days",
+                        "description") if c in actions.columns]
+    plan = actions.iloc[chosen][cols].reset_index()
+    plan["removes_count"] = [len(credit[a]) for a in chosen]
+    plan["removes"] = ["; ".join(f"{t.capability[i].split(':', 1)[1]} {t.other[i]}"
+                                 for i in sorted(credit[a])) for a in chosen]
+    return plan
