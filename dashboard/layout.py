@@ -36,6 +36,8 @@ def shell():
             # picked last; both per browser tab, never on the server.
             dcc.Store(id=ids.PACKAGE, storage_type="session"),
             dcc.Store(id=ids.CAPABILITY, storage_type="session"),
+            # What-if's scenario, saved comparisons and choices, kept while this tab lives.
+            dcc.Store(id=ids.WI_SESSION, storage_type="session"),
             dmc.AppShell(
                 [
                     dmc.AppShellHeader(

@@ -301,21 +301,21 @@ def test_fill_whatif_lists_the_package_scenarios(ws):
 
 def test_edit_scenario_load_add_remove_prefill(ws):
     name = "Solid-rocket-motor plant fire (Camden, 6 months)"
-    rows, label, horizon, _, msg = triggered(f"{ids.WI_LOAD}.value", name,
-                                             whatif.edit_scenario, name, None, None, None,
-                                             None, None, [], [], None)
+    rows, label, horizon, _, _, msg = triggered(f"{ids.WI_LOAD}.value", name,
+                                                whatif.edit_scenario, name, None, None, None,
+                                                None, None, [], [], None, None)
     assert rows == [{"failure_point": "supplier:L3H_AR", "name": rows[0]["name"],
                      "kind": "supplier", "action": "fail", "days": 180.0, "capacity": None}]
     assert label == name and horizon == 365
     rows2, *_ = triggered(f"{ids.WI_ADD_CAPACITY}.n_clicks", 1, whatif.edit_scenario,
-                          None, None, 1, None, None, "supplier:HOLSTON", rows, [], None)
+                          None, None, 1, None, None, "supplier:HOLSTON", rows, [], None, None)
     assert rows2[-1]["action"] == "capacity" and rows2[-1]["capacity"] == 0.5
     rows3, *_ = triggered(f"{ids.WI_REMOVE}.n_clicks", 1, whatif.edit_scenario,
-                          None, None, None, 1, None, None, rows2, [rows2[0]], None)
+                          None, None, None, 1, None, None, rows2, [rows2[0]], None, None)
     assert [r["failure_point"] for r in rows3] == ["supplier:HOLSTON"]
     prefill = {"fail": "supplier:AMPAC", "days": "180", "focus": POL_F35}
     rows4, label, *_ = triggered(f"{ids.WI_PREFILL}.data", prefill, whatif.edit_scenario,
-                                 None, None, None, None, prefill, None, [], [], None)
+                                 None, None, None, None, prefill, None, [], [], None, None)
     assert rows4[0]["days"] == 180 and "180 days" in label
 
 
@@ -329,38 +329,133 @@ def test_edit_scenario_load_add_remove_prefill(ws):
     (f"{ids.WI_REMOVE}.n_clicks", (None, None, None, 1, None, None, [], []), "tick the rows"),
     (f"{ids.WI_PREFILL}.data", (None, None, None, None, {"fail": "supplier:NOPE"}, None, [],
                                 []), "not in package"),
+    (f"{ids.WI_PREFILL}.data", (None, None, None, None, {"fail": ["supplier:AMPAC"],
+                                                         "days": ["1", "2"]}, None, [], []),
+     "number of 'days'"),
+    (f"{ids.WI_PREFILL}.data", (None, None, None, None, {"package": "other@0123abcd",
+                                                         "fail": "supplier:AMPAC"}, None,
+                                [], []), "this link is for the package 'other'"),
 ])
 def test_edit_scenario_reports_bad_input(ws, prop, args, text):
-    out = triggered(prop, 1, whatif.edit_scenario, *args, None)
+    out = triggered(prop, 1, whatif.edit_scenario, *args, None, None)
     assert out[0] is no_update and is_message(out[-1], text)
 
 
-def _run(rows, name="A", horizon=365, metric="loss_fraction", spec_b=None, prefill=None,
-         load_b=None):
+def _run(rows, name="A", horizon=365, metric="days_lost", session=None, prefill=None,
+         load_b=None, picked=None):
     return whatif.run_whatif(1, None, rows, None, name, horizon, metric, None, load_b, None,
-                             spec_b, prefill, None)
+                             picked, session, prefill, None)
 
 
-def test_run_whatif_changes_the_heatmap(ws):
-    row = {"failure_point": "supplier:L3H_AR", "name": "x", "kind": "supplier",
-           "action": "fail", "days": 180, "capacity": None}
-    out = _run([row], prefill={"focus": "capability:POL/JAVELIN"})
-    (spec, spec_b, summary, heat, heat_b, style_b, timeline, exposed, cmp_defs, cmp_rows,
-     box, b_note, msg) = out
-    assert msg is None and spec["fail"] == ["supplier:L3H_AR"] and spec["days"] == {
-        "supplier:L3H_AR": 180}
-    assert "go down within 365 days" in json.dumps(summary.to_plotly_json(), default=str)
-    z = [v for row_ in heat.data[0].z for v in row_ if v == v]
-    assert max(z) == 100  # something is lost entirely while the plant is down
-    assert timeline.data and exposed and exposed[0]["exposed"] in (True, False)
-    assert style_b == {"display": "none"} and cmp_rows == []
-    # a second scenario side by side
-    spec_b = {"name": "B", "fail": ["supplier:AMPAC"], "days": {"supplier:AMPAC": 30},
-              "capacity": {}, "horizon_days": 365}
-    out = _run([row], spec_b=spec_b)
-    assert out[1] == spec_b and out[5] == {} and out[9] and "loss_fraction_b" in out[9][0]
-    empty = _run([])
-    assert empty[0] is None and "Add a failure point" in empty[3].layout.annotations[0].text
+def text_of(component) -> str:
+    """The visible text of a component tree, in order (no property names)."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return "".join(text_of(c) for c in component)
+    return text_of(getattr(component, "children", None)) + " "
+
+
+CHINA = {"failure_point": "nation:CHN", "name": "China", "kind": "nation", "action": "fail",
+         "days": 180, "capacity": None}
+
+
+def test_run_whatif_tells_one_story_for_a_180_day_chinese_embargo(ws):
+    """Defect 1: the summary, heatmap, timeline, exposed points and margins agree, and the
+    margin and what-it-would-take come from outage_margins."""
+    from riskgraph.analyses.whatif import outage_margins
+    from riskgraph.model.scenario import Scenario
+
+    out = _run([CHINA], name="China 180")
+    (state, spec, summary, heat, margins, timeline, exposed, side, _, diff, box, _, _,
+     query, msg) = out
+    assert msg is None
+    text = text_of(summary)
+    assert "No capability goes down within 365 days (0 of 154)" in text
+    net = ws.get(None).network
+    m = outage_margins(net, Scenario("x", fail=["nation:CHN"], days={"nation:CHN": 180}))
+    closest = m[m["time_to_impact_days"].isna()]["margin_days"].min()
+    n = int((m["margin_days"] == closest).sum())
+    assert f"{n} capabilities survive with {closest:.0f} days to spare" in text
+    longest = m.loc[m["margin_days"] == closest, "shortest_outage_days"].iloc[0]
+    assert f"an outage of {longest:.0f} days takes them down" in text
+    # the heatmap shows what the summary states: days lost, all zero
+    z = [v for row in heat.data[0].z for v in row if v == v]
+    assert z and max(z) == 0
+    assert not timeline.data and exposed == []
+    assert "No capability goes down" in timeline.layout.annotations[0].text
+    assert margins[0]["status"] == f"survives with {closest:.0f} days to spare"
+    assert len(margins) == int(m["sustained_impact_days"].notna().sum())
+    assert box == {"display": "none"} and side is None
+    assert "fail=nation%3ACHN" in query and "days=180" in query and "horizon=365" in query
+    assert state["rows"] == [CHINA] and state["saved"] == []
+    # a day longer: down, and every element says so
+    out = _run([dict(CHINA, days=181)], name="China 181")
+    text, heat, timeline, exposed = text_of(out[2]), out[3], out[5], out[6]
+    down = int((m["sustained_impact_days"] < 181).sum())
+    assert f"{down} of 154 capabilities go down within 365 days" in text
+    z = [v for row in heat.data[0].z for v in row if v == v]
+    assert sum(v > 0 for v in z) == down
+    assert len({b for b in timeline.data[0].y}) == down
+    assert len({r["capability"] for r in exposed}) == down
+
+
+def test_run_whatif_saves_up_to_four_and_shows_differences(ws):
+    """Defect 9: named scenarios side by side and a differences-only table."""
+    session = None
+    for days in (30, 60, 90, 120):
+        out = triggered(f"{ids.WI_PIN}.n_clicks", 1, whatif.run_whatif, None, None,
+                        [dict(CHINA, days=days)], None, f"China {days}", 365, "days_lost",
+                        1, None, None, None, session, None, None)
+        assert out[-1] is None, out[-1]
+        session = out[0]
+    assert [s["name"] for s in session["saved"]] == [f"China {d}" for d in (30, 60, 90, 120)]
+    full = triggered(f"{ids.WI_PIN}.n_clicks", 1, whatif.run_whatif, None, None,
+                     [dict(CHINA, days=200)], None, "China 200", 365, "days_lost", 1, None,
+                     None, None, session, None, None)
+    assert is_message(full[-1], "at most 4 scenarios")
+    out = _run([dict(CHINA, days=200)], name="China 200", session=session)
+    side, defs, rows, box, names = out[7], out[8], out[9], out[10], out[11]
+    assert box == {} and names == [s["name"] for s in session["saved"]]
+    headers = [d["headerName"] for d in defs[1:]]
+    assert headers == ["China 200", "China 30", "China 60", "China 90", "China 120"]
+    assert "China 200" in text_of(side) and "China 30" in text_of(side)
+    # only differing rows: every row differs somewhere
+    for row in rows:
+        values = {(row[f"s{i}_days_lost"], row[f"s{i}_time_to_impact_days"])
+                  for i in range(5)}
+        assert len(values) > 1
+    assert rows  # 200 days takes the F-35As down, 120 does not
+    # unticking one removes it; clearing removes all
+    out = triggered(f"{ids.WI_SAVED}.value", ["China 30"], whatif.run_whatif, None, None,
+                    [CHINA], None, "A", 365, "days_lost", None, None, None, ["China 30"],
+                    session, None, None)
+    assert [s["name"] for s in out[0]["saved"]] == ["China 30"]
+    out = triggered(f"{ids.WI_CLEAR_B}.n_clicks", 1, whatif.run_whatif, None, None,
+                    [CHINA], None, "A", 365, "days_lost", None, None, 1, None, session,
+                    None, None)
+    assert out[0]["saved"] == [] and out[10] == {"display": "none"}
+
+
+def test_edit_scenario_restores_the_tab_session_and_a_link_wins(ws):
+    """Defect 2: coming back to the page restores what the tab built; a link's query is
+    applied instead when there is one."""
+    state = _run([dict(CHINA, days=300)], name="Embargo", horizon=400)[0]
+    rows, name, horizon, _, metric, msg = triggered(
+        ".", None, whatif.edit_scenario, None, None, None, None,
+        None, None, [], [], state, None)
+    assert rows[0]["days"] == 300 and name == "Embargo" and horizon == 400 and msg is None
+    query = _run([dict(CHINA, days=300)], name="Embargo", horizon=400)[13]
+    from urllib.parse import parse_qs
+
+    link = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(query[1:]).items()}
+    rows, name, horizon, _, _, msg = triggered(
+        f"{ids.WI_PREFILL}.data", link, whatif.edit_scenario, None, None, None, None, link,
+        None, [], [], {"package": "other"}, None)
+    assert msg is None and rows[0]["failure_point"] == "nation:CHN"
+    assert rows[0]["days"] == 300 and name == "Embargo" and horizon == 400
 
 
 @pytest.mark.parametrize("rows, kwargs, text", [
@@ -376,15 +471,18 @@ def test_run_whatif_changes_the_heatmap(ws):
     ([{"failure_point": "supplier:AMPAC", "action": "fail", "days": 5}], {"horizon": 0},
      "horizon"),
     ([{"failure_point": "supplier:AMPAC", "action": "fail", "days": 5}],
-     {"spec_b": {"name": 3}}, "malformed"),
+     {"session": "SESSION", "saved": [{"name": 3}]}, "malformed"),
     ([{"failure_point": "supplier:AMPAC", "action": "fail", "days": 5}],
-     {"spec_b": {"name": "B", "fail": ["supplier:NOPE"], "days": {}, "capacity": {},
-                 "horizon_days": 365}}, "unknown supplier"),
+     {"session": "SESSION", "saved": [{"name": "B", "fail": ["supplier:NOPE"], "days": {},
+                                       "capacity": {}, "horizon_days": 365}]},
+     "unknown supplier"),
     ([{"failure_point": "supplier:AMPAC", "action": "fail", "days": 5}],
      {"metric": "joy"}, "metric must be one of"),
     ("rows", {}, "must be a list"),
 ])
 def test_run_whatif_reports_bad_input(ws, rows, kwargs, text):
+    if kwargs.get("session") == "SESSION":
+        kwargs = {"session": {"package": ws.get(None).ref.key, "saved": kwargs["saved"]}}
     out = _run(rows, **kwargs)
     assert out[0] is no_update and is_message(out[-1], text)
 
@@ -394,23 +492,21 @@ def test_choosing_the_comparison_and_download(ws):
     spec_a = {"name": "A", "fail": ["supplier:AMPAC"], "days": {"supplier:AMPAC": 180.0},
               "capacity": {}, "horizon_days": 365.0}
 
-    def event(prop, value, spec_b=None, load_b=None, rows_=rows):
+    def event(prop, value, session=None, load_b=None, rows_=rows):
         return triggered(prop, value, whatif.run_whatif, None, None, rows_, None, "A", 365,
-                         "loss_fraction", None, load_b, None, spec_b, None, None)
+                         "days_lost", None, load_b, None, None, session, None, None)
 
     out = event(f"{ids.WI_PIN}.n_clicks", 1)
-    assert out[0] == spec_a and out[1] == dict(spec_a, name="A (kept)")
+    assert out[1] == spec_a and out[0]["saved"] == [spec_a]
+    assert out[10] == {"display": "none"}  # the same scenario is not compared with itself
     name = "Sole AP oxidiser plant explosion (AMPAC)"
     out = event(f"{ids.WI_LOAD_B}.value", name, load_b=name)
-    assert out[1]["name"] == name and out[1]["fail"] == ["supplier:AMPAC"]
-    assert "Comparing with" in json.dumps(out[11].to_plotly_json(), default=str)
-    assert event(f"{ids.WI_CLEAR_B}.n_clicks", 1, spec_b=out[1])[1] is None
+    assert out[0]["saved"][0]["name"] == name and out[11] == [name]
     bad = event(f"{ids.WI_LOAD_B}.value", "nope", load_b="nope")
     assert is_message(bad[-1], "no scenario")
     assert is_message(event(f"{ids.WI_PIN}.n_clicks", 1, rows_=[])[-1],
                       "build a scenario first")
-    b = out[1]
-    download, msg = whatif.download_whatif(1, spec_a, b, None)
+    download, msg = whatif.download_whatif(1, spec_a, out[0], None)
     files = unzip(download)
     assert set(files) == {"whatif_capabilities.csv", "whatif_nations.csv",
                           "whatif_exposed.csv", "whatif_compare.csv", "manifest.json"}

@@ -8,26 +8,27 @@ and every table row is checked here and then again by the library
 
 from __future__ import annotations
 
-import dash_mantine_components as dmc
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, no_update
 
 from riskgraph.model.scenario import Scenario
-from riskgraph.views import down_intervals, whatif_headline, whatif_matrix
-from riskgraph.analyses.whatif import compare_scenarios, run_scenarios
+from riskgraph.views import down_intervals, whatif_matrix
+from riskgraph.analyses.whatif import outage_margins, run_scenarios
 
 from .. import figures, ids
-from ..components import column_defs, records
+from ..components import records
 from ..export import zip_outputs
 from ..state import InputError
 from .common import (check_choice, check_id, check_number, loaded, picker_options,
                      user_errors)
+from ..pages.whatif import MAX_SAVED, METRICS
+from .whatif_story import (difference_grid, margin_records, parse_query, side_by_side,
+                           story_alert, view_query)
 
 __all__ = ["fill_whatif", "search_points", "edit_scenario", "run_whatif",
-           "download_whatif", "rows_to_spec", "spec_to_scenario", "register"]
+           "download_whatif", "rows_to_spec", "spec_to_scenario", "saved_after", "register"]
 
 MAX_POINTS = 500
 ACTIONS = ("fail", "capacity")
-METRICS = {"loss_fraction": "supply lost (%)", "days_lost": "days lost"}
 
 
 # --------------------------------------------------------------------------- conversions
@@ -137,30 +138,51 @@ def fill_whatif(key, _page=None):
     return names, names, points, note
 
 
-@user_errors(5)
-def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selected, key):
-    """Every change to the scenario table: load from file, add, remove, URL pre-fill."""
+def _from_link(p, prefill: dict):
+    """The editor's fields from a link's query (``?fail=…&days=…&horizon=…``)."""
+    q = parse_query(p, prefill)
+    rows = [_row(p, point, action, days=value if action == "fail" else None,
+                 capacity=value if action == "capacity" else None)
+            for action, point, value in q["rows"]]
+    name = q.get("name")
+    if name is None and len(rows) == 1 and rows[0]["action"] == "fail":
+        name = f"{rows[0]['name']} down {rows[0]['days']:g} days"
+    return (rows, name or no_update, q.get("horizon", no_update), no_update,
+            q.get("metric", no_update), None)
+
+
+def _from_session(p, session):
+    """The editor as this tab left it (the page was visited before in this session)."""
+    if not isinstance(session, dict) or session.get("package") != p.ref.key \
+            or not isinstance(session.get("rows"), list) or not session["rows"]:
+        return (no_update,) * 5 + (None,)
+    spec = rows_to_spec(p, session["rows"], session.get("name"), session.get("horizon"))
+    metric = session.get("metric")
+    return (scenario_rows(p, spec_to_scenario(spec)), spec["name"], spec["horizon_days"],
+            no_update, metric if metric in METRICS else no_update, None)
+
+
+@user_errors(6)
+def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selected,
+                  session=None, key=None):
+    """Every change to the scenario table: load from file, add, remove, a link's query, or
+    (when the page is shown without one) what this tab had built before."""
     p = loaded(key)
     trigger = ctx.triggered_id
     rows = rows if isinstance(rows, list) else []
+    keep = (no_update,) * 5 + (None,)
     if trigger == ids.WI_LOAD:
         if not load:
-            return no_update, no_update, no_update, no_update, None
+            return keep
         scenarios, _ = _file_scenarios(p)
         if not isinstance(load, str) or load not in scenarios:
             raise InputError(f"no scenario {load!r} in scenarios.toml")
         s = scenarios[load]
-        return scenario_rows(p, s), s.name, s.horizon_days, no_update, None
-    if trigger in (ids.WI_PREFILL, None):  # None: the page was just shown
-        if not isinstance(prefill, dict) or not prefill.get("fail"):
-            return no_update, no_update, no_update, no_update, None
-        fail = check_id(p, prefill.get("fail"), "fail", kinds=("nation", "supplier",
-                                                              "component"))
-        days = check_number(prefill.get("days"), "days", lo=1, hi=36500, default=None) \
-            if prefill.get("days") not in (None, "") else None
-        row = _row(p, fail, "fail", days=days)
-        label = f"{row['name']} down {row['days']:g} days"
-        return [row], label, no_update, no_update, None
+        return scenario_rows(p, s), s.name, s.horizon_days, no_update, no_update, None
+    if trigger == ids.WI_PREFILL or not trigger:  # no trigger: the page was just shown
+        if isinstance(prefill, dict) and prefill:
+            return _from_link(p, prefill)
+        return _from_session(p, session)
     if trigger in (ids.WI_ADD_FAIL, ids.WI_ADD_CAPACITY):
         if not point:
             raise InputError("choose a failure point to add first")
@@ -169,50 +191,14 @@ def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selecte
         kept = [r for r in rows if isinstance(r, dict) and r.get("failure_point") != point]
         if len(kept) >= MAX_POINTS:
             raise InputError(f"a scenario holds at most {MAX_POINTS} points")
-        return kept + [_row(p, point, action)], no_update, no_update, None, None
+        return kept + [_row(p, point, action)], no_update, no_update, None, no_update, None
     if trigger == ids.WI_REMOVE:
         gone = {r.get("failure_point") for r in (selected or []) if isinstance(r, dict)}
         if not gone:
             raise InputError("tick the rows to remove first")
-        return [r for r in rows if isinstance(r, dict)
-                and r.get("failure_point") not in gone], no_update, no_update, no_update, None
-    return no_update, no_update, no_update, no_update, None
-
-
-def _summary(entry, h: dict, spec: dict, focus: str | None):
-    lines = [dmc.Text([html.B(spec["name"]), ": ", html.B(f"{h['capabilities_down']}"),
-                       f" of {h['capabilities']} capabilities go down within "
-                       f"{spec['horizon_days']:g} days, in {h['nations_affected']} nation(s); "
-                       f"{h['capabilities_not_up']} are unavailable while the failures "
-                       f"last (before stock is drawn down)."])]
-    if focus and "focus" in h:
-        f = h["focus"]
-        label = entry.capability_options.at[focus, "label"]
-        if f["time_to_impact_days"] is None:
-            lines.append(dmc.Text([html.B(label), ": not lost within the horizon."]))
-        else:
-            lines.append(dmc.Text([html.B(label), f": down from day "
-                                   f"{f['time_to_impact_days']:.0f}, "
-                                   f"{f['days_lost']:.0f} days lost."]))
-    return dmc.Alert(lines, color="blue", title="Result", id=ids.WI_RESULT_ALERT)
-
-
-def _compare_grid(entry, result, names):
-    table = compare_scenarios(result, metrics=("loss_fraction", "time_to_impact_days",
-                                               "days_lost"))
-    caps = entry.network.capabilities["name"].reindex(table.index).tolist()
-    labels = {"loss_fraction": ("supply lost", "percent"),
-              "time_to_impact_days": ("down from day", "days"),
-              "days_lost": ("days lost", "days")}
-    spec = [("capability", "Capability", "name")]
-    rows = [{"capability": c} for c in caps]
-    for tag, name in zip("ab", names):
-        for metric, (label, kind) in labels.items():
-            field = f"{metric}_{tag}"
-            spec.append((field, f"{tag.upper()}: {label}", kind))
-            for row, value in zip(rows, table[f"{metric}[{name}]"].tolist()):
-                row[field] = None if value != value else value
-    return column_defs(spec), rows
+        return ([r for r in rows if isinstance(r, dict) and r.get("failure_point") not in gone],
+                no_update, no_update, no_update, no_update, None)
+    return keep
 
 
 def _fired(prop_id: str) -> bool:
@@ -223,36 +209,70 @@ def _fired(prop_id: str) -> bool:
         return False
 
 
-def _comparison(entry, spec_b, rows, name, horizon, load_b):
-    """Scenario B after this event: kept from the table, loaded from the file, cleared,
-    or unchanged."""
+def _add_saved(saved: list, spec: dict) -> list:
+    kept = [s for s in saved if s["name"] != spec["name"]]
+    if len(kept) >= MAX_SAVED:
+        raise InputError(f"at most {MAX_SAVED} scenarios are kept for comparison; untick one "
+                         "under 'Compared scenarios' first")
+    return kept + [spec]
+
+
+def saved_after(entry, saved, rows, name, horizon, load_b, picked) -> list[dict]:
+    """The saved scenarios after this event: one saved from the table or loaded from the
+    file, some unticked, all cleared, or unchanged (each checked again)."""
+    saved = saved if isinstance(saved, list) else []
+    if len(saved) > MAX_SAVED:
+        raise InputError("the saved scenarios are malformed; clear them")
+    saved = [_spec(spec_to_scenario(s)) for s in saved]
     if _fired(f"{ids.WI_CLEAR_B}.n_clicks"):
-        return None
-    if _fired(f"{ids.WI_LOAD_B}.value"):
-        if not load_b:
-            return None
+        return []
+    if _fired(f"{ids.WI_SAVED}.value"):
+        picked = picked if isinstance(picked, list) else []
+        return [s for s in saved if s["name"] in picked]
+    if _fired(f"{ids.WI_LOAD_B}.value") and load_b:
         scenarios, _ = _file_scenarios(entry)
         if not isinstance(load_b, str) or load_b not in scenarios:
             raise InputError(f"no scenario {load_b!r} in scenarios.toml")
-        return _spec(scenarios[load_b])
+        return _add_saved(saved, _spec(scenarios[load_b]))
     if _fired(f"{ids.WI_PIN}.n_clicks"):
         if not rows:
-            raise InputError("build a scenario first, then keep it as the comparison")
-        spec = rows_to_spec(entry, rows, name, horizon)
-        spec["name"] = f"{spec['name']} (kept)"
-        return spec
-    return spec_b
+            raise InputError("build a scenario first, then save it for comparison")
+        return _add_saved(saved, rows_to_spec(entry, rows, name, horizon))
+    return saved
 
 
-@user_errors(13)
+def _distinct(a: Scenario, saved: list[dict]) -> list[Scenario]:
+    """Scenario A and the saved ones, renamed where a saved one shares A's name."""
+    out = [a]
+    for spec in saved:
+        s = spec_to_scenario(spec)
+        if s.name == a.name:
+            if spec == _spec(a):
+                continue  # the same scenario: shown once
+            s = Scenario(f"{s.name} (saved)", fail=s.fail, days=dict(s.days),
+                         capacity=dict(s.capacity), horizon_days=s.horizon_days)
+        out.append(s)
+    return out
+
+
+def _empty_run(session, saved, metric, message_=None):
+    blank = figures.empty_figure("Add a failure point or load a scenario.")
+    names = [s["name"] for s in saved]
+    return (session, None, None, blank, [], figures.empty_figure("", height=200), [],
+            None, [], [], {"display": "none"}, names, names, "", message_)
+
+
+@user_errors(15)
 def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pin, load_b,
-               clear_b, spec_b, prefill, key):
-    """Run scenario A and the comparison B: heatmaps, timeline, exposed points, side by side.
+               clear_b, picked, session, prefill, key):
+    """Run scenario A and the saved ones: the story, heatmap, margins, timeline, exposed
+    points, scenarios side by side, the session state and the link.
 
     The table's rows as the server last set them (``rowData``) are fresh when that is what
     changed; otherwise the grid's current rows (``virtualRowData``) hold the user's edits.
-    Choosing B (keep, load from the file, clear) happens here too: B is this callback's own
-    state, so no chain of callbacks can wait on another.
+    Saving, loading, unticking and clearing comparisons happen here too: the saved list is
+    this callback's own state (in the tab's session store), so no chain of callbacks can
+    wait on another.
     """
     p = loaded(key)
     rows = virtual_rows
@@ -261,40 +281,27 @@ def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pi
     rows = [] if rows is None else rows
     if not isinstance(rows, list):
         raise InputError("the scenario table must be a list of rows")
-    spec_b = _comparison(p, spec_b, rows, name, horizon, load_b)
-    hide_b = {"display": "none"}
-    if not rows:
-        blank = figures.empty_figure("Add a failure point or load a scenario.")
-        return (None, spec_b, None, blank, no_update, hide_b,
-                figures.empty_figure("", height=200), [], [], [], hide_b, None, None)
     metric = check_choice(metric, "metric", METRICS)
+    session = session if isinstance(session, dict) and session.get("package") == p.ref.key \
+        else {}
+    saved = saved_after(p, session.get("saved"), rows, name, horizon, load_b, picked)
+    state = {"package": p.ref.key, "rows": rows, "name": name, "horizon": horizon,
+             "metric": metric, "saved": saved}
+    if not rows:
+        return _empty_run(state, saved, metric)
     spec = rows_to_spec(p, rows, name, horizon)
     a = spec_to_scenario(spec)
-    scenarios = [a]
-    b = None
-    if spec_b is not None:
-        b = spec_to_scenario(spec_b)
-        if b.name == a.name:
-            b = Scenario(f"{b.name} (B)", fail=b.fail, days=dict(b.days),
-                         capacity=dict(b.capacity), horizon_days=b.horizon_days)
-        scenarios.append(b)
+    scenarios = _distinct(a, saved)
     result = run_scenarios(p.network, scenarios)
+    margins = {s.name: outage_margins(p.network, s) for s in scenarios}
     focus = prefill.get("focus") if isinstance(prefill, dict) else None
     if focus is not None and (not isinstance(focus, str)
                               or focus not in p.capability_options.index):
         focus = None
-    h = whatif_headline(result.capabilities, a.name, focus)
-    percent = metric == "loss_fraction"
-    zmax = max(a.horizon_days, b.horizon_days if b else 0)
-
-    def heat(s):
-        hm = whatif_matrix(p.network, result.capabilities, s.name, value=metric)
-        return figures.capability_heatmap(hm, title=s.name, value_label=METRICS[metric],
-                                          percent=percent, zmax=zmax)
-
-    fig_b, style_b = figures.empty_figure(""), hide_b
-    if b is not None:
-        fig_b, style_b = heat(b), {}
+    hm = whatif_matrix(p.network, result.capabilities, a.name, value=metric)
+    heat = figures.capability_heatmap(hm, title=a.name, value_label=METRICS[metric],
+                                      percent=metric == "loss_fraction",
+                                      zmax=a.horizon_days)
     timeline = figures.timeline(down_intervals(p.network, a), a.horizon_days)
     exposed = result.exposed[result.exposed["scenario"] == a.name]
     names = p.network.nodes["name"]
@@ -302,37 +309,53 @@ def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pi
         point_name=names.reindex(exposed["failure_point"]).to_numpy(),
         capability_name=p.network.capabilities["name"].reindex(exposed.index).to_numpy()),
         index="capability")
-    if b is not None:
-        cmp_defs, cmp_rows = _compare_grid(p, result, [a.name, b.name])
-    else:
-        cmp_defs, cmp_rows = [], []
-    b_note = None
-    if b is not None:
-        b_note = dmc.Text(["Comparing with ", html.B(b.name), "."], size="sm")
-    return (spec, spec_b, _summary(p, h, spec, focus), heat(a), fig_b, style_b, timeline,
-            exp_rows, cmp_defs, cmp_rows, style_b, b_note, None)
+    side, diff_defs, diff_rows, box = None, [], [], {"display": "none"}
+    if len(scenarios) > 1:
+        specs = [_spec(s) for s in scenarios]
+        side = side_by_side(p, result, margins, specs, metric)
+        diff_defs, diff_rows = difference_grid(p, result.capabilities,
+                                               [s.name for s in scenarios])
+        box = {}
+    saved_names = [s["name"] for s in saved]
+    return (state, spec, story_alert(p, result.capabilities, margins[a.name], spec, focus),
+            heat, margin_records(p, margins[a.name]), timeline, exp_rows, side, diff_defs,
+            diff_rows, box, saved_names, saved_names, view_query(p, spec, metric, focus),
+            None)
 
 
 @user_errors(2)
-def download_whatif(n_clicks, spec_a, spec_b, key):
-    """The what-if tables as the CLI writes them (zip with manifest)."""
+def download_whatif(n_clicks, spec_a, session, key):
+    """The what-if tables as the CLI writes them (zip with manifest): scenario A and the
+    saved scenarios."""
     if not n_clicks:
         return no_update, None
     p = loaded(key)
     a = spec_to_scenario(spec_a)
-    scenarios = [a]
-    if spec_b is not None:
-        b = spec_to_scenario(spec_b)
-        if b.name != a.name:
-            scenarios.append(b)
+    saved = session.get("saved") if isinstance(session, dict) \
+        and session.get("package") == p.ref.key else []
+    scenarios = _distinct(a, saved if isinstance(saved, list) else [])
     result = run_scenarios(p.network, scenarios)
-    # The CLI's own tables (``riskgraph whatif --compare`` when B is set), so the files
-    # in the zip are byte for byte what the CLI writes.
+    # The CLI's own tables (``riskgraph whatif --compare`` when scenarios are compared),
+    # so the files in the zip are byte for byte what the CLI writes.
     data = zip_outputs(result.tables(compare=len(scenarios) > 1),
                        command="riskgraph dashboard: what-if",
                        package=p.network.package,
                        parameters={"scenarios": [_spec(s) for s in scenarios]})
     return dcc.send_bytes(data, f"riskgraph-whatif-{p.ref.key[:8]}.zip"), None
+
+
+#: Keeps the address bar in step with the view without reloading the page: a replaced
+#: history entry fires no navigation event, so the page is not rebuilt.
+URL_SYNC = """
+function(query) {
+    if (typeof query !== 'string') { return window.dash_clientside.no_update; }
+    var target = window.location.pathname + query;
+    if (target !== window.location.pathname + window.location.search) {
+        window.history.replaceState(window.history.state, '', target);
+    }
+    return query;
+}
+"""
 
 
 def _register_editor(app) -> None:
@@ -357,6 +380,7 @@ def _register_editor(app) -> None:
         Output(ids.WI_NAME, "value"),
         Output(ids.WI_HORIZON, "value"),
         Output(ids.WI_POINT, "value"),
+        Output(ids.WI_METRIC, "value"),
         Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
         Input(ids.WI_LOAD, "value"),
         Input(ids.WI_ADD_FAIL, "n_clicks"),
@@ -366,26 +390,29 @@ def _register_editor(app) -> None:
         State(ids.WI_POINT, "value"),
         State(ids.WI_ROWS, "virtualRowData"),
         State(ids.WI_ROWS, "selectedRows"),
+        State(ids.WI_SESSION, "data"),
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(edit_scenario)
 
 
 def _register_results(app) -> None:
-    """The callbacks running the scenarios and downloading their tables."""
+    """The callbacks running the scenarios, keeping the URL in step and downloading."""
     app.callback(
+        Output(ids.WI_SESSION, "data"),
         Output(ids.WI_SPEC_A, "data"),
-        Output(ids.WI_SPEC_B, "data"),
         Output(ids.WI_SUMMARY, "children"),
         Output(ids.WI_HEATMAP, "figure"),
-        Output(ids.WI_HEATMAP_B, "figure"),
-        Output(ids.WI_HEATMAP_B_COL, "style"),
+        Output(ids.WI_MARGINS, "rowData"),
         Output(ids.WI_TIMELINE, "figure"),
         Output(ids.WI_EXPOSED, "rowData"),
+        Output(ids.WI_SIDE, "children"),
         Output(ids.WI_COMPARE, "columnDefs"),
         Output(ids.WI_COMPARE, "rowData"),
         Output(ids.WI_COMPARE_BOX, "style"),
-        Output(ids.WI_B_MESSAGE, "children"),
+        Output(ids.WI_SAVED, "data"),
+        Output(ids.WI_SAVED, "value"),
+        Output(ids.WI_QUERY, "data"),
         Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
         Input(ids.WI_RUN, "n_clicks"),
         Input(ids.WI_ROWS, "rowData"),
@@ -397,17 +424,20 @@ def _register_results(app) -> None:
         Input(ids.WI_PIN, "n_clicks"),
         Input(ids.WI_LOAD_B, "value"),
         Input(ids.WI_CLEAR_B, "n_clicks"),
-        State(ids.WI_SPEC_B, "data"),
+        Input(ids.WI_SAVED, "value"),
+        State(ids.WI_SESSION, "data"),
         State(ids.WI_PREFILL, "data"),
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(run_whatif)
+    app.clientside_callback(URL_SYNC, Output(ids.WI_URL_DONE, "data"),
+                            Input(ids.WI_QUERY, "data"), prevent_initial_call=True)
     app.callback(
         Output(ids.WI_DOWNLOAD, "data"),
         Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
         Input(ids.WI_DOWNLOAD_BUTTON, "n_clicks"),
         State(ids.WI_SPEC_A, "data"),
-        State(ids.WI_SPEC_B, "data"),
+        State(ids.WI_SESSION, "data"),
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(download_whatif)

@@ -13,6 +13,24 @@ PAGE = dict(path="/whatif", name="What-if", order=4, title="riskgraph — what-i
             description="Fail suppliers, nations or components for a while and see when each "
                         "capability goes down.")
 
+#: Saved scenarios kept per browser tab for comparison.
+MAX_SAVED = 4
+#: Heatmap metrics; the first is the default and what the summary leads with.
+METRICS = {"days_lost": "days lost within the horizon",
+           "loss_fraction": "supply lost while the failures last (%)"}
+#: Query parameters of a What-if link.
+QUERY_KEYS = ("package", "name", "horizon", "fail", "days", "cap", "factor", "metric",
+              "focus")
+
+MARGIN_COLUMNS = [
+    ("name", "Capability", "name"),
+    ("status", "In this scenario", "text"),
+    ("outage_days", "Outage (days)", "days"),
+    ("sustained_impact_days", "Time to impact (days)", "days"),
+    ("margin_days", "Stock margin (days to spare)", "days"),
+    ("what_it_takes", "What would it take (shortest outage)", "text"),
+]
+
 EXPOSED_COLUMNS = [
     ("point_name", "Failed point", "name"),
     ("capability_name", "Capability", "name"),
@@ -83,18 +101,21 @@ def _point_adder():
 
 
 def _run_bar():
-    """Run, the comparison (B) controls and the download."""
+    """Run, saving scenarios for comparison (up to four) and the download."""
     return dmc.Group([
         dmc.Button("Run", id=ids.WI_RUN),
-        dmc.Button("Keep as comparison (B)", id=ids.WI_PIN, variant="light"),
-        dmc.Select(id=ids.WI_LOAD_B, data=[], clearable=True, w=380, searchable=True,
+        dmc.Button("Save for comparison", id=ids.WI_PIN, variant="light"),
+        dmc.Select(id=ids.WI_LOAD_B, data=[], clearable=True, w=340, searchable=True,
                    selectFirstOptionOnChange=True, filter={"function": "everyWord"},
                    placeholder="…or compare with a scenario from the file",
                    **{"aria-label": "comparison scenario"}),
-        dmc.Button("Clear comparison", id=ids.WI_CLEAR_B, variant="subtle"),
+        dmc.MultiSelect(id=ids.WI_SAVED, data=[], value=[], w=340, clearable=True,
+                        placeholder="none saved yet",
+                        label=f"Compared scenarios (up to {MAX_SAVED}; untick to remove)"),
+        dmc.Button("Clear saved", id=ids.WI_CLEAR_B, variant="subtle"),
         dmc.Button("Download results (zip)", id=ids.WI_DOWNLOAD_BUTTON, variant="light"),
         dcc.Download(id=ids.WI_DOWNLOAD),
-    ], gap="sm", mt="sm")
+    ], gap="sm", mt="sm", align="flex-end")
 
 
 def _editor():
@@ -109,51 +130,58 @@ def _editor():
              extra_options={"stopEditingWhenCellsLoseFocus": True,
                             "singleClickEdit": True}),
         _run_bar(),
-        html.Div(id=ids.WI_B_MESSAGE, style={"marginTop": "0.5rem"}),
     ], withBorder=True, p="md", radius="md")
 
 
 def _loss_section():
-    """The loss heatmaps of scenario A and (hidden until set) comparison B."""
+    """The loss heatmap of scenario A; its default metric is the one the result leads with."""
     return section(
         "Loss by nation and platform",
-        dmc.SegmentedControl(id=ids.WI_METRIC, value="loss_fraction",
-                             data=[{"value": "loss_fraction",
-                                    "label": "Supply lost while it lasts (%)"},
-                                   {"value": "days_lost",
-                                    "label": "Days lost within the horizon"}]),
-        dmc.Grid([
-            dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP,
-                                  figure=empty_figure("Add a failure point or load a "
-                                                      "scenario."),
-                                  config={"displaylogo": False}), span="auto"),
-            dmc.GridCol(dcc.Graph(id=ids.WI_HEATMAP_B, figure=empty_figure(""),
-                                  config={"displaylogo": False}),
-                        span=6, id=ids.WI_HEATMAP_B_COL, style={"display": "none"}),
-        ], gutter="sm"),
+        dmc.SegmentedControl(id=ids.WI_METRIC, value=next(iter(METRICS)),
+                             data=[{"value": k, "label": v[:1].upper() + v[1:]}
+                                   for k, v in METRICS.items()]),
+        dcc.Graph(id=ids.WI_HEATMAP,
+                  figure=empty_figure("Add a failure point or load a scenario."),
+                  config={"displaylogo": False}),
     )
 
 
+def _margins_section():
+    """How close each capability the failures reach comes to going down."""
+    return section(
+        "Stock margins: how close each capability comes",
+        grid(ids.WI_MARGINS, MARGIN_COLUMNS, height=300),
+        description="Time to impact is the first day a capability is down were the failures "
+                    "to last the whole horizon (stock drawn down); the stock margin is that "
+                    "minus the outage. What would it take: the shortest outage (of every "
+                    "failed point) that takes it down.")
+
+
 def _compare_box():
-    """The side-by-side A/B table, hidden until there is a comparison."""
-    return html.Div(section("Side by side", grid(ids.WI_COMPARE, [], height=360, extra_options={
-                        "suppressColumnVirtualisation": True}),
-                            description="Scenario A (the one above) against the comparison B: "
-                                        "keep a run with 'Keep as comparison (B)' or pick a "
-                                        "scenario from the file."),
-                    id=ids.WI_COMPARE_BOX, style={"display": "none"})
+    """The current and saved scenarios side by side, and where they differ."""
+    return html.Div([
+        section("Scenarios side by side", html.Div(id=ids.WI_SIDE),
+                description="The scenario being edited and the saved ones (up to "
+                            f"{MAX_SAVED} per session)."),
+        section("Where they differ", grid(ids.WI_COMPARE, [], height=360, extra_options={
+            "suppressColumnVirtualisation": True}),
+            description="Only the capabilities whose result differs between scenarios."),
+    ], id=ids.WI_COMPARE_BOX, style={"display": "none"})
 
 
-def layout(fail=None, days=None, focus=None, **_query):
-    prefill = {"fail": fail, "days": days, "focus": focus} if fail else None
+def layout(**query):
+    """The page; a link's query (``?fail=…&days=…&horizon=…``) pre-fills the scenario."""
+    prefill = {k: query[k] for k in QUERY_KEYS if k in query} or None
     return html.Div(id=ids.WI_PAGE, children=[
         dcc.Store(id=ids.WI_PREFILL, data=prefill),
         dcc.Store(id=ids.WI_SPEC_A),
-        dcc.Store(id=ids.WI_SPEC_B),
+        dcc.Store(id=ids.WI_QUERY),
+        dcc.Store(id=ids.WI_URL_DONE),
         html.Div(id=ids.WI_MESSAGE),
         _editor(),
         html.Div(id=ids.WI_SUMMARY, style={"marginTop": "0.75rem"}),
         _loss_section(),
+        _margins_section(),
         section("When capabilities go down and recover",
                 dcc.Graph(id=ids.WI_TIMELINE, figure=empty_figure("", height=200),
                           config={"displaylogo": False})),
