@@ -33,8 +33,8 @@ from .options import KIND_LABELS, capability_options, failure_point_options, nod
 from .search import search_options, search_table, search_words, table_text
 from .sites import supplier_sites
 from .subgraph import DIRECTIONS, Subgraph, edges_among, focus_subgraph
-from .whatif import (down_intervals, margin_rows, scenario_rows, whatif_headline,
-                     whatif_matrix, whatif_story)
+from .whatif import (DIFFERENCE_METRICS, down_intervals, margin_rows, scenario_differences,
+                     scenario_rows, whatif_headline, whatif_matrix, whatif_story)
 from .why import TIERS, WhyGraph, spof_chains, why_chains, why_graph
 
 __all__ = [
@@ -71,6 +71,8 @@ __all__ = [
     "whatif_matrix",
     "whatif_story",
     "margin_rows",
+    "scenario_differences",
+    "DIFFERENCE_METRICS",
     "spof_chains",
     "why_chains",
     "why_graph",

@@ -14,7 +14,10 @@ from riskgraph.model.network import SupplyNetwork
 from .heatmap import Heatmap, capability_matrix
 
 __all__ = ["down_intervals", "margin_rows", "scenario_rows", "whatif_headline",
-           "whatif_matrix", "whatif_story"]
+           "whatif_matrix", "whatif_story", "scenario_differences", "DIFFERENCE_METRICS"]
+
+#: What the side-by-side table compares, in its column order.
+DIFFERENCE_METRICS = ("time_to_impact_days", "days_lost", "loss_fraction")
 
 
 def scenario_rows(capabilities: pd.DataFrame, scenario: str) -> pd.DataFrame:
@@ -238,3 +241,41 @@ def whatif_story(network: SupplyNetwork, capabilities: pd.DataFrame, margins: pd
             "sustained_impact_days": float(near["sustained_impact_days"].iloc[0]),
         }
     return out
+
+
+def scenario_differences(network: SupplyNetwork, capabilities: pd.DataFrame) -> pd.DataFrame:
+    """Scenarios side by side, only the capabilities where they differ.
+
+    ``capabilities`` is ``WhatIfResult.capabilities`` of several scenarios. A capability
+    is kept when any of :data:`DIFFERENCE_METRICS` differs between two scenarios (NaN, never
+    down, equals NaN).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``capability``, ``name``, then ``<metric>[<scenario>]`` for each scenario in run
+        order and each metric; rows ordered by nation and platform.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.model.scenario import Scenario
+    >>> from riskgraph.analyses.whatif import run_scenarios
+    >>> net = load_network("tests/fixtures/worked")
+    >>> res = run_scenarios(net, [Scenario("A", fail=["supplier:S_A"]),
+    ...                           Scenario("B", fail=["supplier:S_A", "supplier:S_B2"])])
+    >>> scenario_differences(net, res.capabilities)["capability"].tolist()
+    ['capability:USA/P2']
+    """
+    names = list(dict.fromkeys(capabilities["scenario"]))
+    first = scenario_rows(capabilities, names[0]) if names else capabilities
+    out = pd.DataFrame({"capability": first.index,
+                        "name": network.capabilities["name"].reindex(first.index).to_numpy()})
+    differs = pd.Series(False, index=first.index)
+    for metric in DIFFERENCE_METRICS:
+        base = first[metric]
+        for scenario in names:
+            col = scenario_rows(capabilities, scenario)[metric].reindex(first.index)
+            differs |= ~((col == base) | (col.isna() & base.isna()))
+            out[f"{metric}[{scenario}]"] = col.to_numpy()
+    return out[differs.to_numpy()].reset_index(drop=True)
