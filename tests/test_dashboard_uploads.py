@@ -126,3 +126,79 @@ def test_decode_data_url():
             decode_data_url(bad)
     with pytest.raises(ValueError, match="larger than"):
         decode_data_url("data:a;base64," + "A" * 100, UploadLimits(max_upload_bytes=10))
+
+
+# ----------------------------------------------------------------------------- intake
+# The real child process (spawned), with limits small enough to hit.
+
+SAMPLE = Path(__file__).parents[1] / "data" / "allied-defence"
+
+
+def _files(folder: Path) -> list[tuple[str, bytes]]:
+    return [(p.name, p.read_bytes()) for p in sorted(folder.glob("*.csv"))]
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    from riskgraph_dashboard.state import Workspace
+
+    ws = Workspace([WORKED], work_dir=tmp_path / "ws")
+    yield ws
+    ws.close()
+
+
+def _intake(**limits):
+    from riskgraph_dashboard.intake import Intake
+
+    return Intake(UploadLimits(**limits))
+
+
+def _nothing_left(ws) -> bool:
+    return not any(ws.upload_dir.glob("incoming-*"))
+
+
+def test_a_package_over_the_node_limit_is_refused_before_analysis(workspace):
+    import riskgraph
+
+    nodes = len(riskgraph.load_network(SAMPLE).nodes)
+    r = _intake(max_nodes=nodes - 1).take(workspace, _files(SAMPLE), "big.zip")
+    assert r.key is None and r.kind == "error"
+    [row] = [p for p in r.problems if p["code"] == "too-many-nodes"]
+    assert row["message"] == (f"package too large: {nodes:,} nodes, the limit is "
+                              f"{nodes - 1:,} (riskgraph dashboard --max-nodes)")
+    assert len(workspace.refs()) == 0 and _nothing_left(workspace)
+    ok = _intake(max_nodes=nodes).take(workspace, _files(SAMPLE), "sample")
+    assert ok.key and ok.kind == "success" and f"{nodes:,} nodes" in ok.text
+    assert workspace.ref(ok.key).origin == "upload" and _nothing_left(workspace)
+
+
+def test_time_and_memory_limits_stop_the_child(workspace):
+    slow = _intake(max_seconds=0.3).take(workspace, _files(SAMPLE), "x")
+    assert slow.key is None and "took longer than 0 s" in slow.text
+    fat = _intake(max_memory_bytes=40 * 2**20).take(workspace, _files(SAMPLE), "x")
+    assert fat.key is None and "needed more than 40 MiB" in fat.text
+    assert [p["code"] for p in fat.problems] == ["upload-limit"]
+    assert len(workspace.refs()) == 0 and _nothing_left(workspace)
+
+
+def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace):
+    import threading
+    import time
+
+    intake = _intake()
+    results = {}
+    first = threading.Thread(target=lambda: results.update(
+        a=intake.take(workspace, _files(SAMPLE), "sample")))
+    first.start()
+    while not intake.busy and first.is_alive():
+        time.sleep(0.01)
+    busy = intake.take(workspace, _files(WORKED), "worked")
+    assert busy.key is None and busy.title == "Busy"
+    first.join(120)
+    assert results["a"].kind == "success"
+    again = intake.take(workspace, _files(SAMPLE), "sample again")
+    assert again.key == results["a"].key and again.title == "Already loaded"
+    assert "already loaded, as sample" in again.text
+    bad = intake.take(workspace, [("nations.csv", b"nation_id,name\nX,\n")], "bad")
+    assert bad.key is None and bad.title == "Invalid package" and bad.problems
+    assert _nothing_left(workspace)
