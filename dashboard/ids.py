@@ -35,6 +35,17 @@ NET_NOTE = "net-note"
 NET_PANEL = "net-panel"
 NET_PANEL_BODY = "net-panel-body"  # the clicked node's details, inside NET_PANEL
 
+# ---------------------------------------------------------------- why (dependency chains)
+WHY_MESSAGE = "why-message"
+WHY_CAPABILITY = "why-capability"
+WHY_POINT = "why-point"
+WHY_GRAPH = "why-graph"
+WHY_NOTE = "why-note"  # how many chains lead from the point to the capability
+WHY_CHAINS = "why-chains"  # the chains as text, one per line (the graph's text alternative)
+WHY_QUERY = "why-query"  # dcc.Store: capability and point passed in the URL
+WHY_SVG = "why-svg"
+WHY_PNG = "why-png"
+
 # ---------------------------------------------------------------- risk register & SPOFs
 REG_MESSAGE = "reg-message"
 REG_SEARCH = "reg-search"
@@ -130,3 +141,4 @@ NAT_PAGE = "page-nations"
 WI_PAGE = "page-whatif"
 MC_PAGE = "page-montecarlo"
 DATA_PAGE = "page-data"
+WHY_PAGE = "page-why"

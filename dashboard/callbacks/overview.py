@@ -12,6 +12,7 @@ from riskgraph.analyses.whatif import run_scenarios
 from .. import figures, ids
 from ..components import message, options, records, stat_card
 from .common import check_choice, check_id, check_number, loaded, user_errors, whatif_link
+from .why import why_link
 
 __all__ = ["fill_overview", "list_spofs", "answer_whatif", "register"]
 
@@ -95,8 +96,12 @@ def answer_whatif(selected, days, capability, key):
                       f"{h['capabilities']} capabilities in {h['nations_affected']} "
                       "nation(s) at some point within a year. "],
                      size="sm", mt=4),
-            dcc.Link("Open this scenario on the What-if page →",
-                     href=whatif_link(point, days, capability), className="rg-link"),
+            dmc.Group([
+                dcc.Link("Open this scenario on the What-if page →",
+                         href=whatif_link(point, days, capability), className="rg-link"),
+                dcc.Link(f"Why: the dependency chains from {name} →",
+                         href=why_link(capability, point), className="rg-link"),
+            ], gap="lg", mt=4),
         ],
         title="What-if answer", color="blue", mt="sm", id=ids.OV_ANSWER_ALERT,
     )

@@ -28,7 +28,7 @@ from riskgraph.model.network import CAPABILITY, GROUP_SOURCING, SupplyNetwork
 
 from .lookup import capability_index, node_index
 
-__all__ = ["TIERS", "WhyGraph", "spof_chains", "why_chains", "why_graph"]
+__all__ = ["TIERS", "WhyGraph", "chain_lines", "spof_chains", "tier_of", "why_chains", "why_graph"]
 
 #: Tier columns, left to right: where a node is drawn in the "why" view.
 TIERS = ("nation", "supplier", "material", "part", "system", "platform", "capability")
@@ -306,3 +306,29 @@ def why_graph(network: SupplyNetwork, analysis, capability: str, point: str, *,
     return WhyGraph(nodes=nodes, edges=edge_df.drop_duplicates(["source", "target"],
                                                                ignore_index=True),
                     chains=total, shown=shown, truncated=shown < total)
+
+
+def chain_lines(network: SupplyNetwork, chains: list[list[str]]) -> list[str]:
+    """Each chain written on one line, capability side first, with the ``confidence`` of
+    each sourcing row it rests on: ``"Platform 2 ← Part B ← Supplier B1 (sourcing
+    confidence 0.6) ← United States"``.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> net = load_network("tests/fixtures/worked")
+    >>> chain_lines(net, why_chains(net, "capability:USA/P2", "supplier:S_B1")[0])
+    ['Platform 2 ← Part B ← Supplier B1']
+    """
+    names = network.nodes["name"]
+    conf = _confidence(network)
+    lines = []
+    for chain in chains:
+        parts = []
+        for here, there in zip(chain[:-1], chain[1:]):
+            c = conf.get((here, there))
+            parts.append(names[here] + (f" (sourcing confidence {c:g})" if c is not None
+                                        else ""))
+        lines.append(_ARROW.join(reversed([p for p, v in zip(parts, chain)
+                                           if network.nodes.at[v, "kind"] != "capability"])))
+    return lines

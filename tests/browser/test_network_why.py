@@ -84,3 +84,58 @@ def test_network_at_default_depth_is_readable(page):
     assert shapes and all(legend[k] == s for k, s in shapes.items()), (legend, shapes)
     page.screenshot("network")
     page.assert_clean()
+
+
+TIER_ORDER = ["nation", "supplier", "material", "part", "system", "platform", "capability"]
+
+
+def test_why_view_draws_chains_in_tier_columns(page):
+    """Why: Poland's F-35A and China: chains drawn nation → … → capability left to right,
+    alternatives in labelled OR boxes, at most about 60 legible nodes, chains in words."""
+    page.goto("/why?capability=capability:POL/F-35A&point=nation:CHN")
+    p = page.page
+    wait_drawn(p, "why-graph", 10)
+    nodes = p.evaluate("""() => {
+        const cy = document.querySelector('#why-graph')._cyreg.cy;
+        return cy.nodes().map(n => ({id: n.id(), kind: n.data('kind'),
+                                      label: n.data('label'), x: n.position('x'),
+                                      font: parseFloat(n.renderedStyle('font-size')),
+                                      box: (b => [b.x1, b.y1, b.x2, b.y2])(
+                                          n.renderedBoundingBox({includeNodes: false,
+                                              includeEdges: false, includeLabels: true}))}));
+    }""")
+    assert 10 <= len(nodes) <= 62
+    assert not [n for n in nodes if n["font"] < 11]
+    assert not overlaps(nodes)
+    x = {n["id"]: n["x"] for n in nodes}
+    assert x["nation:CHN"] == min(x.values())
+    assert x["capability:POL/F-35A"] == max(x.values())
+    assert x["nation:CHN"] < x["supplier:CHENGDU_GALAXY"] < x["component:SAMARIUM"] \
+        < x["component:SMCO_MAGNET"] < x["component:F-35A"] < x["capability:POL/F-35A"]
+    boxes = [n for n in nodes if n["kind"] == "or"]
+    assert boxes and all(b["label"].startswith("OR · needs ") for b in boxes)
+    note = p.locator("#why-note").inner_text()
+    assert "China reaches Poland" in note and "single point of failure" in note
+    lines = p.locator("#why-chains li").all_inner_texts()
+    assert lines[0].startswith("F-35A Lightning II ← ") and lines[0].endswith(" ← China")
+    assert any("sourcing confidence" in line for line in lines)
+    page.screenshot("why")
+    page.assert_clean()
+
+
+def test_why_opens_from_a_spof_clicked_on_overview(page):
+    """Click a SPOF on Overview, then 'why' in the answer: the chains of that point."""
+    page.goto("/")
+    p = page.page
+    pick(p, "#ov-capability", "Poland F-35")
+    row = p.locator("#ov-spof-grid .ag-center-cols-container .ag-row").first
+    row.wait_for()
+    name = row.locator('[col-id="name"]').inner_text()
+    row.click()
+    p.locator("#ov-answer-alert").wait_for()
+    p.get_by_text("Why: the dependency chains").click()
+    p.wait_for_function("document.querySelector('#why-note') && "
+                        "document.querySelector('#why-note').innerText.includes('reaches')")
+    assert p.locator("#why-note").inner_text().startswith(name)
+    assert "/why?" in p.url and "capability%3APOL%2FF-35A" in p.url
+    page.assert_clean()
