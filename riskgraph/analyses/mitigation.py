@@ -168,11 +168,41 @@ def _result(goal, engine: Engine, actions, sol: Solution, met, every, budget
         "budget": float(budget) if budget is not None else None,
     }
     plan = _plan_table(engine, actions, chosen, met)
-    residual = targets[~met].copy()
-    residual["reason"] = np.where(~every[~met], "no candidate action can remove it",
-                                  "not in the plan" if goal == "budget" else "time limit")
-    return MitigationResult(goal, plan, residual.reset_index(drop=True), summary,
-                            unbreakable, engine, chosen)
+    why = pd.Series(np.where(~every, "no candidate action can remove it",
+                             "not in the plan" if goal == "budget" else "time limit"),
+                    index=pd.MultiIndex.from_arrays([t.capability, t.other]))
+    residual = _residual(engine, chosen, why)
+    return MitigationResult(goal, plan, residual, summary, unbreakable, engine, chosen)
+
+
+def _residual(engine: Engine, chosen: list, why: pd.Series) -> pd.DataFrame:
+    """What still breaks on the mitigated network, re-analysed: every non-trivial SPOF of
+    the chosen capabilities (goals spof, budget) or every (scenario, capability) still
+    losing days (goal survive), with whether the goal covers it and why it is left."""
+    net = engine.mitigated(chosen)
+    wanted = set(engine.capabilities)
+    if engine.goal == "survive":
+        from riskgraph.analyses.whatif import run_scenarios
+
+        table = run_scenarios(net, engine.scenarios).tables()["whatif_capabilities.csv"]
+        table.insert(0, "capability", "capability:" + table["nation_id"].astype(str) + "/"
+                     + table["platform_id"].astype(str))
+        left = table[table["capability"].isin(wanted) & (table["days_lost"].fillna(0) > 0)]
+        left = left[["capability", "scenario", "time_to_impact_days", "days_lost"]].copy()
+        left["in_goal"] = True
+        keys = list(zip(left["capability"], left["scenario"]))
+    else:
+        from riskgraph.analyses.spof import single_points_of_failure
+
+        spof = single_points_of_failure(net).reset_index()
+        left = spof[spof["capability"].isin(wanted) & ~spof["trivial"]]
+        left = left[["capability", "failure_point", "kind", "name"]].copy()
+        left["in_goal"] = left["kind"].isin(engine.kinds).to_numpy()
+        keys = list(zip(left["capability"], left["failure_point"]))
+    reason = [why.get(k, "kind not in the goal") if goal else "kind not in the goal"
+              for k, goal in zip(keys, left["in_goal"])]
+    left["reason"] = reason
+    return left.reset_index(drop=True)
 
 
 def _plan_table(engine: Engine, actions: pd.DataFrame, chosen: list, met,
