@@ -14,6 +14,7 @@ IMPORT_SOURCES = ("sipri", "usgs", "openpsa", "willems")
 def register(sub) -> None:
     """Add this module's commands to the subparsers ``sub``."""
     _add_import(sub)
+    _add_export(sub)
 
 
 # --------------------------------------------------------------------------- import

@@ -343,3 +343,20 @@ def number(text: str) -> float | None:
     except ValueError:
         return None
     return value if value == value and abs(value) != float("inf") else None
+
+
+#: The component and supplier an import adds when its source names no supplier at all
+#: (a package needs at least one sourcing row); they feed no platform.
+PLACEHOLDER = "placeholder"
+
+
+def add_placeholder(t: dict, nation: str) -> None:
+    """One supplier sourcing one material, used by nothing (docs/design.md §7.4): the
+    package format needs a sourcing row, and this one changes no analysis of a platform."""
+    t["components"].append({"component_id": PLACEHOLDER, "kind": "material",
+                            "name": "placeholder: the package format needs one sourcing row; "
+                                    "nothing uses it"})
+    t["suppliers"].append({"supplier_id": PLACEHOLDER, "name": "placeholder supplier",
+                           "nation_id": nation})
+    t["sourcing"].append({"component_id": PLACEHOLDER, "supplier_id": PLACEHOLDER,
+                          "share": 1.0, "source": "placeholder"})
