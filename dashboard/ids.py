@@ -17,6 +17,7 @@ OV_HEADLINES = "ov-headlines"
 OV_CAPABILITY = "ov-capability"
 OV_KIND = "ov-kind"
 OV_SPOF_GRID = "ov-spof-grid"
+OV_SPOF_COUNT = "ov-spof-count"  # one line counting the SPOFs listed
 OV_DAYS = "ov-days"
 OV_ANSWER = "ov-answer"
 OV_ANSWER_ALERT = "ov-answer-alert"  # the answer itself, inside OV_ANSWER

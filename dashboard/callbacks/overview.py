@@ -6,7 +6,8 @@ import dash_mantine_components as dmc
 from dash import Input, Output, State, dcc, html, no_update
 
 from riskgraph.model.scenario import Scenario
-from riskgraph.views import capability_spofs, whatif_headline
+from riskgraph.views import whatif_headline
+from riskgraph.views.why import spof_count_text, spof_list
 from riskgraph.analyses.whatif import run_scenarios
 
 from .. import figures, ids
@@ -14,7 +15,7 @@ from ..components import message, options, records, stat_card
 from .common import check_choice, check_id, check_number, loaded, user_errors, whatif_link
 from .why import why_link
 
-__all__ = ["fill_overview", "list_spofs", "answer_whatif", "register"]
+__all__ = ["fill_overview", "list_spofs", "count_spofs", "answer_whatif", "register"]
 
 KINDS = ("all", "supplier", "component", "nation")
 
@@ -28,8 +29,8 @@ def _headline_cards(h: dict):
         stat_card("Suppliers", h["suppliers"], f"{h['components']} components"),
         stat_card("Single points of failure", h["spofs"],
                   f"{h['capabilities_with_spof']} capabilities have one"),
-        stat_card("Hidden SPOFs", h["capabilities_with_hidden_spof"],
-                  "capabilities with one below tier 1"),
+        stat_card("Capabilities with a hidden SPOF", h["capabilities_with_hidden_spof"],
+                  f"of {caps}: a single point of failure below tier 1"),
         stat_card("Alliance-only supply", f"{h['alliance_only_up']} / {caps}",
                   f"stay up; mean supply {100 * h['alliance_only_supply']:.0f}%"),
         stat_card("Unmapped items", h["unmapped"], "treated as available"),
@@ -56,9 +57,22 @@ def list_spofs(capability, kind, key):
     p = loaded(key)
     capability = check_id(p, capability, "capability", kinds=("capability",))
     kind = check_choice(kind or "all", "kind", KINDS)
-    table = capability_spofs(p.network, p.analysis, capability,
-                             kinds=None if kind == "all" else [kind])
+    table = spof_list(p.network, p.analysis, capability,
+                      kinds=None if kind == "all" else [kind])
     return records(table, index="failure_point"), capability, None
+
+
+@user_errors(1)
+def count_spofs(capability, kind, key):
+    """One line above the SPOF list: how many, of which kinds, how deep."""
+    if not capability:
+        return None
+    p = loaded(key)
+    capability = check_id(p, capability, "capability", kinds=("capability",))
+    kind = check_choice(kind or "all", "kind", KINDS)
+    table = spof_list(p.network, p.analysis, capability,
+                      kinds=None if kind == "all" else [kind])
+    return f"{p.capability_options.at[capability, 'label']}: {spof_count_text(table)}"
 
 
 @user_errors(1)
@@ -128,6 +142,12 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(list_spofs)
+    app.callback(
+        Output(ids.OV_SPOF_COUNT, "children"),
+        Input(ids.OV_CAPABILITY, "value"),
+        Input(ids.OV_KIND, "value"),
+        State(ids.PACKAGE, "data"),
+    )(count_spofs)
     app.callback(
         Output(ids.OV_ANSWER, "children"),
         Input(ids.OV_SPOF_GRID, "selectedRows"),

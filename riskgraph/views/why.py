@@ -28,7 +28,8 @@ from riskgraph.model.network import CAPABILITY, GROUP_SOURCING, SupplyNetwork
 
 from .lookup import capability_index, node_index
 
-__all__ = ["TIERS", "WhyGraph", "chain_lines", "spof_chains", "tier_of", "why_chains", "why_graph"]
+__all__ = ["TIERS", "WhyGraph", "chain_lines", "spof_chains", "spof_count_text", "spof_list",
+           "tier_of", "why_chains", "why_graph"]
 
 #: Tier columns, left to right: where a node is drawn in the "why" view.
 TIERS = ("nation", "supplier", "material", "part", "system", "platform", "capability")
@@ -332,3 +333,54 @@ def chain_lines(network: SupplyNetwork, chains: list[list[str]]) -> list[str]:
         lines.append(_ARROW.join(reversed([p for p, v in zip(parts, chain)
                                            if network.nodes.at[v, "kind"] != "capability"])))
     return lines
+
+
+def spof_list(network: SupplyNetwork, analysis, capability: str, *,
+              kinds: Iterable[str] | None = None) -> pd.DataFrame:
+    """A capability's single points of failure (:func:`~.capability.capability_spofs`,
+    same order) with how deep each sits and how it reaches the capability: the columns
+    ``depth``, ``tier`` and ``chain`` of :func:`spof_chains`.
+
+    Examples
+    --------
+    >>> from riskgraph import load_network
+    >>> from riskgraph.analyses.structural import structural_analysis
+    >>> net = load_network("tests/fixtures/worked")
+    >>> t = spof_list(net, structural_analysis(net), "capability:USA/P1")
+    >>> t.loc["nation:USA", "chain"]
+    'Platform 1 ← System C ← Part A ← Supplier A ← United States'
+    >>> int(t.loc["nation:USA", "depth"]), t.loc["nation:USA", "tier"]
+    (5, 'nation')
+    """
+    from .capability import capability_spofs
+
+    table = capability_spofs(network, analysis, capability, kinds=kinds)
+    chains = spof_chains(network, capability, table.index)
+    for col in ("depth", "tier", "chain"):
+        table[col] = chains[col].to_numpy()
+    return table
+
+
+def spof_count_text(table: pd.DataFrame) -> str:
+    """One line counting a :func:`spof_list` table: how many, of which kinds, how deep.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"kind": ["nation", "supplier", "supplier"],
+    ...                   "hidden": [True, False, True], "depth": [4, 2, 3]})
+    >>> spof_count_text(t)
+    '3 single points of failure: 1 nation, 2 suppliers; 2 hidden below tier 1; 2 to 4 steps from the capability.'
+    """
+    n = len(table)
+    if not n:
+        return "No single point of failure of this kind: no one failure of it alone stops " \
+               "the capability."
+    counts = table["kind"].value_counts()
+    kinds = ", ".join(f"{counts[k]} {k}{'' if counts[k] == 1 else 's'}"
+                      for k in ("nation", "supplier", "component") if k in counts.index)
+    hidden = int(table["hidden"].sum())
+    depth = table["depth"]
+    span = (f"{depth.min()} to {depth.max()} steps" if depth.min() != depth.max()
+            else f"{depth.min()} step{'' if depth.min() == 1 else 's'}")
+    what = "single point of failure" if n == 1 else "single points of failure"
+    return f"{n} {what}: {kinds}; {hidden} hidden below tier 1; {span} from the capability."
