@@ -49,11 +49,15 @@ def _add_import(sub) -> None:
     g.add_argument("--into", default=None, metavar="PACKAGE",
                    help="merge the sourcing into this package's materials (matched by id "
                         "or name); the result goes to --out")
+    g.add_argument("--match", action="append", default=[], metavar="COMMODITY=ID",
+                   help="with --into: put COMMODITY's sourcing on component ID "
+                        "(repeatable; overrides the automatic matching)")
     g.add_argument("--year", default=None,
                    help="production year to use (default: the latest in the file)")
     g = p.add_argument_group("openpsa and willems")
     g.add_argument("--nation", default="XXX", metavar="ID",
-                   help="the nation fielding the platforms (default XXX)")
+                   help="openpsa, willems and usgs without --into: the nation fielding "
+                        "the platforms (default XXX, an ISO user-assigned code)")
     g.add_argument("--links", default=None, metavar="FILE",
                    help="willems: the link list CSV (default: FILE with _SD replaced by "
                         "_LL)")
@@ -63,16 +67,18 @@ def _add_import(sub) -> None:
     p.set_defaults(run=_cmd_import)
 
 
+def _pair(item: str, option: str, form: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise CliUsage(f"{option} {item!r}: expected {form}")
+    return key.strip(), value.strip()
+
+
 def _alliances(args):
     from riskgraph.importers.common import Alliances
 
-    overrides = {}
-    for item in args.alignment:
-        nation, sep, value = item.partition("=")
-        if not sep or not nation.strip():
-            raise CliUsage(f"--alignment {item!r}: expected ISO=ALIGNMENT, e.g. "
-                           f"CHN=adversary")
-        overrides[nation.strip()] = value.strip()
+    overrides = dict(_pair(item, "--alignment", "ISO=ALIGNMENT, e.g. CHN=adversary")
+                     for item in args.alignment)
     studied = [a for item in (args.alliance or ["NATO"]) for a in item.split(",")]
     as_of = args.as_of or (f"{args.to_year}-12-31" if args.to_year else None)
     return Alliances(studied, as_of=as_of, others=args.others, overrides=overrides)
@@ -89,8 +95,10 @@ def _importer(args):
         return lambda: module.import_sipri(args.file, from_year=args.from_year,
                                            to_year=args.to_year, alliances=_alliances(args))
     if args.source == "usgs":
+        match = dict(_pair(item, "--match", "COMMODITY=ID") for item in args.match)
         return lambda: module.import_usgs(args.file, into=args.into, year=args.year,
-                                          alliances=_alliances(args))
+                                          nation=args.nation, alliances=_alliances(args),
+                                          match=match)
     if args.source == "openpsa":
         return lambda: module.import_openpsa(args.file, nation=args.nation)
     return lambda: module.import_willems(args.file, links=args.links, nation=args.nation)
@@ -100,6 +108,8 @@ def _cmd_import(args) -> int:
     from riskgraph.importers import write_import
 
     only = {"sipri": ("from_year", "to_year"), "usgs": ("into", "year")}
+    if args.match and args.into is None:
+        raise CliUsage("--match applies with 'usgs --into PACKAGE' only")
     for source, names in only.items():
         for name in names:
             if getattr(args, name) is not None and args.source != source:
