@@ -268,7 +268,9 @@ def run(args) -> dict:
         deps = fetch_json(url + "/_dash-dependencies")
         points = failure_points(package)
         # warm the server's caches (the package's analyses) before timing
-        Client(url).post(callback_body(deps, RUN, whatif_values(points[0], 30)))
+        warm = Client(url)
+        warm.post(callback_body(deps, RUN, whatif_values(points[0], 30)))
+        warm.close()
         monitor = threading.Thread(target=watch_memory, args=(proc.pid, stats, stop),
                                    daemon=True)
         monitor.start()

@@ -23,7 +23,8 @@ from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
 from .auth import SERVER_NAME, is_loopback, parse_auth, security_headers
 
-__all__ = ["serve", "default_packages", "make_server", "DEFAULT_WORKERS", "EXIT_OK",
+__all__ = ["serve", "default_packages", "make_server", "return_large_blocks",
+           "DEFAULT_WORKERS", "EXIT_OK",
            "EXIT_USAGE", "EXIT_INVALID"]
 
 #: Request threads of the production server: enough for a team of planners (each
@@ -98,6 +99,8 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
     from .app import DEFAULT_MAX_REQUEST_BYTES, create_app
     from .state import CONFIG_KEY
 
+    return_large_blocks()
+
     limit = DEFAULT_MAX_REQUEST_BYTES if max_request_mb is None \
         else int(float(max_request_mb) * 2**20)
     app = create_app([str(p) for p in paths], auth=credentials, max_request_bytes=limit,
@@ -116,6 +119,30 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
           "thread(s); Ctrl+C to stop", file=sys.stderr, flush=True)
     _serve_until_stopped(server, workspace)
     return EXIT_OK
+
+
+def return_large_blocks() -> bool:
+    """Make glibc's malloc give large blocks back to the system when freed.
+
+    By default glibc raises its mmap threshold after each large block is freed, so later
+    request bodies and JSON strings of a few MiB land in the heaps of the server's request
+    threads and stay there: six concurrent 72 MiB posts left the server 660 MiB larger.
+    A fixed threshold (128 KiB) and two arenas keep it flat. Returns whether it applied
+    (glibc only; elsewhere nothing changes).
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(name)
+        m_mmap_threshold, m_arena_max = -3, -8
+        return bool(libc.mallopt(m_mmap_threshold, 128 * 1024)) and \
+            bool(libc.mallopt(m_arena_max, 2))
+    except (OSError, AttributeError):
+        return False
 
 
 def make_server(wsgi, host: str, port: int, *, threads: int = DEFAULT_WORKERS,
@@ -149,9 +176,15 @@ def _channel_class():
     from waitress.task import ErrorTask
 
     class GuardedErrorTask(ErrorTask):
-        def execute(self):
-            super().execute()
+        def execute(self):  # ErrorTask.execute, plus our headers before the body is written
+            status, headers, body = self.request.error.to_response(
+                self.channel.server.adj.ident)
+            self.status = status
+            self.response_headers.extend(headers)
             self.response_headers.extend(security_headers())
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
 
     class GuardedChannel(HTTPChannel):
         error_task_class = GuardedErrorTask

@@ -362,3 +362,175 @@ def test_plain_round_trips_through_plotly_entities():
         assert "<" not in shown and ">" not in shown
         back = shown.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
         assert back == h  # what Plotly displays is the name itself
+
+
+# ----------------------------------------------------------------------------- real server
+# `python -m riskgraph_dashboard.server` (waitress) on a free loopback port.
+
+
+@pytest.fixture(scope="module")
+def load():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bench_load", ROOT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    yield module
+    del sys.modules[spec.name]
+
+
+@pytest.fixture(scope="module")
+def served(load, tmp_path_factory):
+    """A real server with a 4 MiB request cap; ``(url, process)``."""
+    log = tmp_path_factory.mktemp("served") / "server.log"
+    port = load.free_port()
+    cmd = [sys.executable, "-m", "riskgraph_dashboard.server", str(WORKED), "--port",
+           str(port), "--max-request-mb", "4", "--workers", "4"]
+    with open(log, "wb") as fh:
+        proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 90
+    while True:
+        assert proc.poll() is None, log.read_text()
+        try:
+            urllib.request.urlopen(url + "/_dash-layout", timeout=2).close()
+            break
+        except OSError:
+            assert time.time() < deadline, "server did not start"
+            time.sleep(0.3)
+    yield url, proc
+    load.stop_server(proc)
+
+
+def _raw(url: str, head: bytes, body_chunks=(), timeout: float = 30.0):
+    """Send a raw request (headers, then body chunks while the server listens) and return
+    ``(status line, headers dict, body bytes sent before the answer came)``."""
+    import select
+
+    host, port = url.split("//")[1].split(":")
+    sent = 0
+    with socket.create_connection((host, int(port)), timeout=timeout) as s:
+        s.sendall(head)
+        for chunk in body_chunks:
+            if select.select([s], [], [], 0)[0]:
+                break  # the server answered already
+            try:
+                s.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += len(chunk)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            more = s.recv(65536)
+            if not more:
+                break
+            data += more
+    head_text = data.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+    headers = {}
+    for line in head_text[1:]:
+        k, _, v = line.partition(":")
+        headers.setdefault(k.strip().lower(), []).append(v.strip())
+    return head_text[0], headers, sent
+
+
+def test_the_real_server_sends_no_versions_and_every_header(served):
+    url, _ = served
+    for path in ("/", "/assets/riskgraph.css", "/assets/nope.css"):
+        try:
+            r = urllib.request.urlopen(url + path, timeout=10)
+        except urllib.error.HTTPError as err:
+            r = err
+        assert r.headers.get_all("Server") == [SERVER_NAME]
+        assert not re.search(r"\d", r.headers["Server"])
+        _check_headers(r.headers)
+        r.close()
+
+
+def test_an_announced_body_over_the_cap_gets_413_before_it_is_sent(served):
+    url, proc = served
+    rss0 = psutil.Process(proc.pid).memory_info().rss
+    t0 = time.monotonic()
+    status, headers, sent = _raw(
+        url, b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\n"
+             b"Content-Type: application/json\r\nContent-Length: 209715200\r\n\r\n",
+        (b"x" * 2**20 for _ in range(200)))
+    assert status.split()[1] == "413" and time.monotonic() - t0 < 10
+    assert sent <= 8 * 2**20  # at most what the sockets buffered before the answer
+    assert {"content-security-policy", "x-content-type-options"} <= set(headers)
+    assert headers["server"] == [SERVER_NAME]
+    assert psutil.Process(proc.pid).memory_info().rss - rss0 < 20 * 2**20
+
+
+def test_a_chunked_body_over_the_cap_gets_413_after_at_most_the_cap(served):
+    url, proc = served
+    rss0 = psutil.Process(proc.pid).memory_info().rss
+    chunk = b"100000\r\n" + b"x" * 2**20 + b"\r\n"  # 1 MiB chunks, 200 of them
+    status, headers, sent = _raw(
+        url, b"POST /_dash-update-component HTTP/1.1\r\nHost: x\r\n"
+             b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+        (chunk for _ in range(200)))
+    assert status.split()[1] == "413"
+    assert sent <= (4 + 8) * 2**20  # the 4 MiB cap plus what sockets buffer
+    assert "content-security-policy" in headers
+    assert psutil.Process(proc.pid).memory_info().rss - rss0 < 30 * 2**20
+
+
+def test_six_concurrent_large_uploads_stay_bounded(served, load):
+    """Rounds of six upload posts just under the cap at once: each is answered, and the
+    server does not grow from round to round (it used to keep ~660 MiB after six 72 MiB
+    posts)."""
+    url, proc = served
+    cap = 4 * 2**20
+    deps = load.fetch_json(url + "/_dash-dependencies")
+    body = json.dumps(load.callback_body(deps, "data-upload.contents", {
+        "data-upload.contents": "data:application/zip;base64," + "A" * (cap - 4096),
+        "data-upload.filename": "big.zip"})).encode()
+    assert cap - 4096 < len(body) <= cap
+    server = psutil.Process(proc.pid)
+    rss0 = server.memory_info().rss
+    peak, stop = [rss0], threading.Event()
+
+    def watch():
+        while not stop.wait(0.05):
+            peak.append(server.memory_info().rss)
+
+    def post(answers):
+        req = urllib.request.Request(url + "/_dash-update-component", data=body,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                answers.append(r.status)
+        except urllib.error.HTTPError as err:
+            answers.append(err.code)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    after = []
+    try:
+        for _ in range(4):
+            answers = []
+            threads = [threading.Thread(target=post, args=(answers,)) for _ in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(90)
+            assert len(answers) == 6 and set(answers) <= {200, 503}, answers
+            after.append(server.memory_info().rss)
+    finally:
+        stop.set()
+        watcher.join()
+    grown = [(a - rss0) / 2**20 for a in after]
+    assert (max(peak) - rss0) < 30 * cap, grown  # bounded: at most 3 bodies in the app
+    assert after[-1] - after[0] < 4 * cap, grown  # and nothing piles up round to round
+
+
+def test_the_smoke_load_has_no_errors(load, tmp_path):
+    """bench/load.py's smoke run: 5 sessions of what-ifs for 5 s against the real server."""
+    out = load.run(load.argparse.Namespace(
+        package=str(load.SAMPLE), log=str(tmp_path / "server.log"), workers=4, sessions=5,
+        seconds=5.0, rate=1.0, max_requests=200, montecarlo=False, mc_trials=0,
+        soak=False, warmup=60.0))
+    assert out["errors"] == 0, out["first_errors"]
+    assert out["requests"] >= 10 and out["p95_ms"] > 0
