@@ -28,7 +28,7 @@ from riskgraph.importers.common import (
 )
 from riskgraph.io.report import ValidationReport
 
-__all__ = ["import_usgs", "CITATION"]
+__all__ = ["import_usgs", "CITATION", "nation_rows", "sourcing_rows", "slug"]
 
 CITATION = "U.S. Geological Survey, Mineral Commodity Summaries"
 _WORLD = re.compile(r"^world\s+total", re.I)
@@ -139,7 +139,7 @@ def slug(commodity: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", commodity).strip("_").upper()
 
 
-def _nation_rows(names, alliances, report, file, existing=()) -> dict:
+def nation_rows(names, alliances, report, file, existing=()) -> dict:
     """ISO id -> nation row for each country name (those not already in ``existing``)."""
     rows = {}
     for name in sorted(names):
@@ -156,7 +156,7 @@ def _nation_rows(names, alliances, report, file, existing=()) -> dict:
     return rows
 
 
-def _sourcing(material: str, shares: dict, year: str, label: str) -> tuple[list, list]:
+def sourcing_rows(material: str, shares: dict, year: str, label: str) -> tuple[list, list]:
     sup, src = [], []
     for country, share in sorted(shares.items()):
         nid = country_id(country) or made_up_id(country)
@@ -227,7 +227,7 @@ def import_usgs(path, *, into=None, year: str | None = None, nation: str = "XXX"
 def _standalone(shares, year, alliances, report, file, nation):
     t = empty_tables()
     countries = {c for s in shares.values() for c in s}
-    nations = _nation_rows(countries, alliances, report, file)
+    nations = nation_rows(countries, alliances, report, file)
     if nation not in nations:
         nations[nation] = {"nation_id": nation, "name": country_name(nation) or
                            "Operator (USGS import)", "alignment": alliances.alignment(nation)}
@@ -240,7 +240,7 @@ def _standalone(shares, year, alliances, report, file, nation):
                                 "name": f"{commodity} supply", "kind": "platform"})
         t["bom"].append({"parent_id": f"{material}_SUPPLY", "child_id": material})
         t["fielding"].append({"nation_id": nation, "platform_id": f"{material}_SUPPLY"})
-        sup, src = _sourcing(material, shares[commodity], year, commodity)
+        sup, src = sourcing_rows(material, shares[commodity], year, commodity)
         t["suppliers"] += sup
         t["sourcing"] += src
     notes = [f"{len(shares)} material(s); each has a platform '<ID>_SUPPLY' fielded by "

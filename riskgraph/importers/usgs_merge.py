@@ -70,7 +70,7 @@ def _rows(df: pd.DataFrame, name: str) -> pd.DataFrame:
 def merge(into, shares: dict, year: str, alliances, report: ValidationReport, file: str,
           explicit: dict) -> tuple[dict, list]:
     """The package at ``into`` with USGS sourcing on its matched materials."""
-    from riskgraph.importers.usgs import _nation_rows, _sourcing
+    from riskgraph.importers.usgs import nation_rows, sourcing_rows
     from riskgraph.io.package import read_package
 
     pkg = read_package(into)
@@ -81,11 +81,11 @@ def merge(into, shares: dict, year: str, alliances, report: ValidationReport, fi
                    f"use --match '{commodity}=ID'", value=commodity)
     tables = {name: _rows(df, name) for name, df in pkg.tables.items() if df is not None}
     countries = {c for commodity in found for c in shares[commodity]}
-    new_nations = _nation_rows(countries, alliances, report, file,
+    new_nations = nation_rows(countries, alliances, report, file,
                                existing=set(pkg.nations.index))
     add_sup, add_src, notes = [], [], []
     for commodity, (material, rule) in sorted(found.items()):
-        sup, src = _sourcing(material, shares[commodity], year, commodity)
+        sup, src = sourcing_rows(material, shares[commodity], year, commodity)
         taken = set(tables["suppliers"]["supplier_id"])
         for s, r in zip(sup, src):
             if s["supplier_id"] in taken:
