@@ -37,8 +37,10 @@ from riskgraph.io.schema import TABLES
 from riskgraph.io.validation import Issue, ValidationReport, validate_package, validate_tables
 
 REPO = Path(__file__).resolve().parents[1]
-# the worked fixture's tables; controls.csv (not in it) is tested in tests/test_vetoes.py
-_WORKED_TABLES = [t for t in TABLES.values() if t.name != "controls"]
+# the worked fixture's tables; the optional tables not in it (controls.csv,
+# mitigations.csv, ...) are tested beside their features (e.g. tests/test_vetoes.py)
+_WORKED_TABLES = [t for t in TABLES.values()
+                  if (REPO / "tests" / "fixtures" / "worked" / t.filename).exists()]
 FILES = [t.filename for t in _WORKED_TABLES]
 REQUIRED_FILES = [t.filename for t in _WORKED_TABLES if t.required]
 REQUIRED_COLUMNS = [(t.filename, c.name) for t in _WORKED_TABLES for c in t.columns
@@ -495,7 +497,9 @@ def test_share_in_range(worked_copy, raw):
     ("inf", "not-a-number"),
     ("-Infinity", "not-a-number"),
     ("N/A", "not-a-number"),
-    ("1" + "0" * 400, "not-a-number"),  # a decimal that overflows a float to inf
+    ("1" + "0" * 400, "out-of-range"),  # a decimal that overflows a float to inf
+    ("1e309", "out-of-range"),  # not "write it as a plain decimal: inf" (issue 11)
+    ("-1e400", "out-of-range"),
     ("0x10", "not-a-number"),
     ("1_000", "not-a-number"),
 ])
@@ -688,8 +692,22 @@ def test_shares_below_one_are_a_shortfall_warning(worked_copy):
     set_cell(worked_copy, "sourcing.csv", 2, "share", "0.4")
     report = validate_package(worked_copy)
     assert report.ok
-    check(only(report, "shortfall", "warning"), "shortfall", "components.csv", 2,
-          "component_id", value="A", severity="warning")
+    # the cause is in sourcing.csv: the warning points there, not at components.csv (issue 12)
+    issue = only(report, "shortfall", "warning")
+    check(issue, "shortfall", "sourcing.csv", 2, "share", value="A", severity="warning")
+    assert "(lines 2)" in issue.message
+
+
+def test_shortfall_warning_lists_every_sourcing_row_of_the_component(worked_copy):
+    set_cell(worked_copy, "sourcing.csv", 3, "share", "0.3")
+    set_cell(worked_copy, "sourcing.csv", 4, "share", "0.2")
+    append(worked_copy, "sourcing.csv", "A,S_B2,0.1,x")
+    set_cell(worked_copy, "sourcing.csv", 2, "share", "0.5")
+    report = validate_package(worked_copy)
+    found = sorted((i.line, i.value, i.message.split(" (lines ")[1].split(")")[0])
+                   for i in report.warnings if i.code == "shortfall")
+    assert found == [(2, "A", "2, 5"), (3, "B", "3, 4")]
+    assert all(i.file == "sourcing.csv" for i in report.warnings if i.code == "shortfall")
 
 
 def test_all_problems_are_reported_at_once(worked_copy):

@@ -10,6 +10,7 @@ of the odd cells.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import defaultdict
 
 import numpy as np
@@ -17,11 +18,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskgraph.io.characters import HIDDEN_TEXT_PATTERN, first_hidden, skeleton, visible
 from riskgraph.io.reading import RawTable
 from riskgraph.io.report import MAX_ISSUES_PER_KIND, ValidationReport, show_value
 from riskgraph.io.schema import Column, Table
 
-__all__ = ["type_cells", "unique_keys"]
+__all__ = ["look_alikes", "type_cells", "unique_keys"]
 
 _DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
 _DECIMAL_RE = re.compile(_DECIMAL)
@@ -74,6 +76,7 @@ def type_cells(raw: RawTable, report: ValidationReport
                     if raw.n_rows == 0 else _nulled(arr, values)
         else:
             values = _strings(arr)
+            _hidden_text(name, arr, values, raw.lines, table.filename, report)
             values[_mask(pc.equal(arr, ""))] = None
             out[name] = _series(values)
     for col in table.columns:
@@ -114,8 +117,30 @@ def _typed(col: Column, arr: pa.ChunkedArray, raw: RawTable,
         _id_characters(col, arr, values, empty, spaced, lines, fname, report)
         values[empty] = None
         return values
+    _hidden_text(col.name, arr, values, lines, fname, report)
     values[empty] = col.default if col.default is not None else None
     return values
+
+
+def _hidden_text(name, arr, values, lines, fname, report) -> None:
+    """An error for each free-text cell holding a control or bidi control character
+    (docs/design.md §2): it can hide or reorder what a planner reads."""
+    for i in np.flatnonzero(_mask(pc.match_substring_regex(arr, HIDDEN_TEXT_PATTERN))):
+        v = values[i]
+        report.add("error", "hidden-character", fname,
+                   f"{name} {show_value(visible(v))} "
+                   f"contains {first_hidden(v, free_text=True)}: control and bidi "
+                   "characters can hide or reorder text on screen; remove it",
+                   line=int(lines[i]), column=name, value=v)
+
+
+def _unprintable(v: str) -> str:
+    """The first character of ``v`` that does not print, as 'U+XXXX (NAME)'."""
+    hidden = first_hidden(v)
+    if hidden:
+        return hidden
+    ch = next(c for c in v if not c.isprintable())
+    return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'unnamed')})"
 
 
 def _blank_or_spaced(arr: pa.ChunkedArray, values: np.ndarray):
@@ -157,8 +182,9 @@ def _id_characters(col, arr, values, empty, spaced, lines, fname, report) -> Non
         if v.isprintable():
             continue
         report.add("error", "control-character", fname,
-                   f"{col.name} {v!r} contains a control or invisible character "
-                   f"(e.g. newline, tab, no-break space)",
+                   f"{col.name} {show_value(visible(v))} "
+                   f"contains {_unprintable(v)}, a control, bidi or invisible character "
+                   f"(e.g. newline, tab, no-break space, zero-width space)",
                    line=int(lines[i]), column=col.name, value=v)
 
 
@@ -229,6 +255,15 @@ def _numbers(col: Column, arr: pa.ChunkedArray, empty: np.ndarray, lines: np.nda
     return values
 
 
+def _in_range(col: Column, x: float) -> bool:
+    """Whether ``x`` is a finite number inside the column's bounds."""
+    if not np.isfinite(x):
+        return False
+    if col.low is not None and ((x <= col.low) if col.low_open else (x < col.low)):
+        return False
+    return col.high is None or ((x < col.high) if col.high_open else (x <= col.high))
+
+
 def _why_not_number(col: Column, v: str) -> tuple[str, str]:
     t = v.strip()
     low = t.lower()
@@ -242,6 +277,9 @@ def _why_not_number(col: Column, v: str) -> tuple[str, str]:
         pct = float(t.rstrip("% "))
         return "spreadsheet-artefact", (f"{col.name} {v!r} is a percentage (spreadsheet "
                                         f"formatting); write it as a fraction: {pct / 100:g}")
+    if re.fullmatch(_DECIMAL + r"(?:[eE][+-]?\d+)?", t) and not _in_range(col, float(t)):
+        return "out-of-range", (f"{col.name} {show_value(v)} is out of range; "
+                                f"valid: {col.range_text()}")
     if re.fullmatch(_DECIMAL + r"[eE][+-]?\d+", t):
         plain = np.format_float_positional(float(t), trim="-")
         return "spreadsheet-artefact", (f"{col.name} {v!r} is in scientific notation "
@@ -288,6 +326,41 @@ def unique_keys(table: Table, df: pd.DataFrame, ids: dict[str, pa.Array],
     if len(key) == 1:
         _whitespace_clashes(table, key[0], sub[key[0]], ids[key[0]].filter(usable),
                             sub_lines, report)
+        look_alikes(table.filename, key[0], ids[key[0]].filter(usable), sub_lines, report)
+
+
+def look_alikes(fname: str, col: str, arr: pa.Array, lines: np.ndarray,
+                report: ValidationReport) -> None:
+    """A warning for each id that looks like an earlier, different id of its column:
+    equal skeletons (riskgraph.io.characters), e.g. ``S_A`` and ``S_А`` (Cyrillic А).
+
+    Only ids with a non-ASCII character are looked at one by one; the rest are found by
+    hashing in pyarrow.
+    """
+    arr = arr.combine_chunks() if isinstance(arr, pa.ChunkedArray) else arr
+    odd = np.flatnonzero(~_mask(pc.match_substring_regex(arr, _SURELY_PRINTABLE)))
+    if not len(odd):
+        return
+    values = _pick(arr, odd)
+    skeletons = [skeleton(v) for v in values]
+    at = pc.index_in(pa.array(skeletons, pa.string()), value_set=arr) \
+        .fill_null(-1).to_numpy(zero_copy_only=False)
+    first: dict[str, tuple[str, int]] = {}
+    for i, v, sk, j in zip(odd, values, skeletons, at):
+        line = int(lines[i])
+        if j >= 0 and arr[int(j)].as_py() != v:
+            other = (arr[int(j)].as_py(), int(lines[j]))
+        else:
+            other = first.get(sk)
+            first.setdefault(sk, (v, line))
+            if other is None or other[0] == v:
+                continue
+        odd_chars = ", ".join(dict.fromkeys(
+            f"U+{ord(c):04X} {unicodedata.name(c, '')}".strip() for c in v if ord(c) > 126))
+        report.add("warning", "look-alike-id", fname,
+                   f"{col} {show_value(v)} ({odd_chars}) looks like {show_value(other[0])} "
+                   f"on {fname}:{other[1]}: they are different ids that read the same; "
+                   f"use one spelling", line=line, column=col, value=v)
 
 
 def _whitespace_clashes(table: Table, col: str, ids: pd.Series, arr: pa.Array,

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from riskgraph.io.report import ValidationReport, show_value, suggest
-from riskgraph.io.schema import TABLES
+from riskgraph.io.schema import LIMITS, TABLES
 
 __all__ = ["check_references", "check_nation_ids", "check_platforms", "check_sourcing",
            "check_unmapped", "check_bom_cycles", "cross_checks"]
@@ -106,10 +106,14 @@ def check_platforms(fielding: pd.DataFrame, comps: pd.DataFrame, lines: np.ndarr
 
 
 def check_sourcing(sourcing: pd.DataFrame, comps: pd.DataFrame, lines: np.ndarray,
-                   report: ValidationReport, *, ids: dict | None = None) -> None:
+                   report: ValidationReport, *, ids: dict | None = None,
+                   sourcing_lines: np.ndarray | None = None) -> None:
     """Enough suppliers for ``min_sources``; a warning where shares sum below 1.
 
-    ``ids`` (optional, for speed): the id columns as pyarrow arrays, by table."""
+    The shortfall warning points at the component's first sourcing.csv row and lists the
+    lines of all of them (its cause is there); without ``sourcing_lines`` it points at
+    the component's components.csv row. ``ids`` (optional, for speed): the id columns as
+    pyarrow arrays, by table."""
     ids = ids or {}
     # rows grouped by their component's position: no hashing of Python strings
     at = positions(ids.get("sourcing", {}).get("component_id", sourcing["component_id"]),
@@ -127,13 +131,30 @@ def check_sourcing(sourcing: pd.DataFrame, comps: pd.DataFrame, lines: np.ndarra
     short = shares[shares < 1 - 1e-9]
     cids = comps.index.to_numpy(dtype=object)[short.index.to_numpy()]
     order = np.argsort(cids, kind="stable")  # the order of a groupby on the ids
+    at_all = at
     at, totals, cids = short.index.to_numpy()[order], short.to_numpy()[order], cids[order]
 
-    def describe(k):
-        return (f"shares of {cids[k]!r} sum to {totals[k]:g} < 1: a baseline shortfall",
-                int(lines[at[k]]), "component_id", cids[k])
+    if sourcing_lines is None:
+        def describe(k):
+            return (f"shares of {cids[k]!r} sum to {totals[k]:g} < 1: a baseline shortfall",
+                    int(lines[at[k]]), "component_id", cids[k])
 
-    report.add_many("warning", "shortfall", "components.csv", len(cids), describe)
+        report.add_many("warning", "shortfall", "components.csv", len(cids), describe)
+        return
+    rows = np.flatnonzero(known)
+    rows = rows[np.argsort(at_all[rows], kind="stable")]  # by component, then line
+    starts = np.searchsorted(at_all[rows], at, side="left")
+    ends = np.searchsorted(at_all[rows], at, side="right")
+
+    def describe_rows(k):
+        mine = sourcing_lines[rows[starts[k]:ends[k]]]
+        shown = ", ".join(str(int(x)) for x in mine[:10])
+        more = f" and {len(mine) - 10} more" if len(mine) > 10 else ""
+        return (f"shares of {cids[k]!r} sum to {totals[k]:g} < 1 over its "
+                f"{len(mine)} sourcing row(s) (lines {shown}{more}): a baseline shortfall",
+                int(mine[0]), "share", cids[k])
+
+    report.add_many("warning", "shortfall", "sourcing.csv", len(cids), describe_rows)
 
 
 def check_unmapped(comps: pd.DataFrame, bom: pd.DataFrame | None, sourcing: pd.DataFrame,
@@ -181,7 +202,8 @@ def cross_checks(tables: dict, lines: dict, ids: dict, unreadable: set,
     if fielding is not None:
         check_platforms(fielding, comps, lines["fielding"], report)
     if sourcing is not None:
-        check_sourcing(sourcing, comps, lines["components"], report, ids=ids)
+        check_sourcing(sourcing, comps, lines["components"], report, ids=ids,
+                       sourcing_lines=lines["sourcing"])
     # unmapped items: only meaningful when sourcing and bom were both read
     if sourcing is not None and "bom" not in unreadable:
         check_unmapped(comps, bom, sourcing, lines["components"], report, ids=ids)
@@ -189,10 +211,16 @@ def cross_checks(tables: dict, lines: dict, ids: dict, unreadable: set,
         check_bom_cycles(bom, lines["bom"], report, ids=ids.get("bom"))
 
 
-def _acyclic_core(both: pa.Array, usable: np.ndarray) -> np.ndarray:
+def _acyclic_core(both: pa.Array, usable: np.ndarray,
+                  max_levels: int | None = None) -> tuple[np.ndarray, bool]:
     """Mask of the usable edges left after peeling every node with no incoming edge
     (Kahn): the edges on or between cycles. All False for a DAG. ``both`` holds the
-    parents then the children."""
+    parents then the children.
+
+    Peeling stops after ``max_levels`` rounds (one per BOM level): the second result is
+    True when it stopped there with edges left, i.e. the BOM is deeper than that (or the
+    edges left hold a cycle below that depth); the mask is then the edges not yet peeled.
+    """
     encoded = both.dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     m = len(usable)
@@ -201,14 +229,30 @@ def _acyclic_core(both: pa.Array, usable: np.ndarray) -> np.ndarray:
     alive = np.ones(len(src), dtype=bool)
     indeg = np.bincount(dst, minlength=n)
     removed = np.zeros(n, dtype=bool)
+    rounds = 0
     while True:
         frontier = np.flatnonzero((indeg == 0) & ~removed)
         if not len(frontier):
-            return alive
+            return alive, False
+        if max_levels is not None and rounds >= max_levels:
+            return alive, bool(alive.any())
+        rounds += 1
         removed[frontier] = True
         hit = alive & removed[src]
         alive &= ~hit
         indeg -= np.bincount(dst[hit], minlength=n)
+
+
+def _cut(items: list[str], sep: str, head: int = 10, tail: int = 3) -> str:
+    """Items joined by ``sep``; a long list keeps its first and last few items.
+
+    >>> _cut([str(i) for i in range(100)], ",", 2, 1)
+    '0,1,... 97 more ...,99'
+    """
+    if len(items) <= head + tail + 1:
+        return sep.join(items)
+    return sep.join([*items[:head], f"... {len(items) - head - tail:,} more ...",
+                     *items[-tail:]])
 
 
 def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationReport, *,
@@ -225,7 +269,16 @@ def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationRep
     parents = bom["parent_id"].to_numpy(dtype=object)[usable]
     children = bom["child_id"].to_numpy(dtype=object)[usable]
     lines = lines[usable]
-    core = _acyclic_core(both, usable)
+    core, deep = _acyclic_core(both, usable, LIMITS.max_bom_depth)
+    if deep:
+        i = int(np.flatnonzero(core)[0])
+        report.add("error", "bom-too-deep", "bom.csv",
+                   f"the bill of materials is more than {LIMITS.max_bom_depth:,} levels deep "
+                   f"(parts inside parts: {parents[i]!r} still has a parent chain of "
+                   f"{LIMITS.max_bom_depth:,} levels above it); riskgraph refuses deeper "
+                   "BOMs, which real products never reach", line=int(lines[i]),
+                   column="parent_id", value=parents[i])
+        return
     if not core.any():
         return
     g = nx.DiGraph()
@@ -244,8 +297,8 @@ def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationRep
         start = min(comp)
         cycle = nx.find_cycle(g.subgraph(comp), source=start)
         path = [cycle[0][0]] + [v for _, v in cycle]
-        at = ", ".join(str(where[e]) for e in cycle)
+        at = _cut([str(where[e]) for e in cycle], ", ")
         report.add("error", "bom-cycle", "bom.csv",
-                   f"BOM cycle: {' -> '.join(path)} (rows on lines {at}); a component "
-                   f"cannot contain itself",
+                   f"BOM cycle of {len(cycle):,} components: {_cut(path, ' -> ')} (rows on "
+                   f"lines {at}); a component cannot contain itself",
                    line=where[cycle[0]], column="child_id", value=cycle[0][1])

@@ -61,6 +61,8 @@ class Limits:
     max_scenarios: int = 1_000
     #: nesting of arrays and inline tables in a scenario file
     max_toml_depth: int = 16
+    #: levels of a bill of materials (parts inside parts); real ones have a few dozen
+    max_bom_depth: int = 1_000
 
 
 #: The limits riskgraph applies.
