@@ -1,0 +1,182 @@
+"""The allocation LP of docs/design.md §4.11, built from the BOM with its quantities.
+
+Per capability c (platform P, fielded quantity Q_c) and per unit of P: ``p[c, v]`` units of
+component v delivered, ``r[c, e]`` units along BOM edge e (parent u needs q of child w).
+``p[c, P]`` is c's fielded fraction f_c. A plain edge needs ``r = q p[u]``; a substitute
+group needs ``sum(r_m / q_m) >= p[u]`` over its members; a component delivers what its
+parents draw, ``p[w] >= sum(r into w)``; and every component's deliveries, summed over
+capabilities and scaled by Q_c, stay within its available supply ``sigma_v * D_v`` (its
+sourcing's supply fraction in the scenario times its full demand).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+__all__ = ["Tree", "AllocationLP", "platform_tree", "build_lp", "solve_weighted",
+           "solve_maxmin"]
+
+
+@dataclass
+class Tree:
+    """A platform's BOM below it: nodes (component ids, the platform first), edges
+    ``(parent position, child position, quantity, group)``, and units of each node per
+    platform with every substitute counted as if it alone filled its group."""
+
+    nodes: list
+    edges: list
+    units: np.ndarray
+
+
+def platform_tree(platform: str, children: dict) -> Tree:
+    """The tree of ``platform``; ``children[u]`` is a list of ``(child, quantity, group)``."""
+    order, pos, stack = [platform], {platform: 0}, [platform]
+    while stack:
+        u = stack.pop()
+        for w, _, _ in children.get(u, ()):
+            if w not in pos:
+                pos[w] = len(order)
+                order.append(w)
+                stack.append(w)
+    edges = [(pos[u], pos[w], q, g) for u in order for w, q, g in children.get(u, ())]
+    # units per platform, in topological order of the BOM (parents before children)
+    indeg = np.zeros(len(order), dtype=int)
+    for _, w, _, _ in edges:
+        indeg[w] += 1
+    units = np.zeros(len(order))
+    units[0] = 1.0
+    out: dict[int, list] = {}
+    for u, w, q, _ in edges:
+        out.setdefault(u, []).append((w, q))
+    ready = [0]
+    while ready:
+        u = ready.pop()
+        for w, q in out.get(u, ()):
+            units[w] += q * units[u]
+            indeg[w] -= 1
+            if indeg[w] == 0:
+                ready.append(w)
+    return Tree(order, edges, units)
+
+
+@dataclass
+class AllocationLP:
+    A_ub: object
+    b_ub: np.ndarray
+    n_vars: int
+    f_index: np.ndarray          # per capability, the column of f_c
+    p_index: list                # per capability, the columns of p[c, v] (tree order)
+    cap_rows: dict               # component id -> row of its capacity constraint
+
+
+def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
+             demand: dict) -> AllocationLP:
+    """Rows ``A_ub x <= b_ub`` of the LP for capabilities ``caps`` = [(platform, ...)].
+
+    Size: one pass writing four kinds of rows; split, it would pass six arrays around.
+    """
+    rows, cols, vals, rhs = [], [], [], []
+    col = 0
+    f_index, p_index = [], []
+    cap_terms: dict[str, list] = {}
+
+    def row(entries, b):
+        r = len(rhs)
+        for cidx, v in entries:
+            rows.append(r)
+            cols.append(cidx)
+            vals.append(v)
+        rhs.append(b)
+
+    for ci, (platform, *_rest) in enumerate(caps):
+        t = trees[platform]
+        p = np.arange(col, col + len(t.nodes))
+        col += len(t.nodes)
+        r = np.arange(col, col + len(t.edges))
+        col += len(t.edges)
+        f_index.append(p[0])
+        p_index.append(p)
+        into: dict[int, list] = {}
+        groups: dict[tuple, list] = {}
+        for k, (u, w, q, g) in enumerate(t.edges):
+            into.setdefault(w, []).append(r[k])
+            if g:
+                groups.setdefault((u, g), []).append((r[k], q))
+            else:
+                row([(p[u], q), (r[k], -1.0)], 0.0)          # r >= q p[u]
+        for (u, _), members in groups.items():
+            row([(p[u], 1.0)] + [(rk, -1.0 / q) for rk, q in members], 0.0)
+        for w, rs in into.items():
+            row([(rk, 1.0) for rk in rs] + [(p[w], -1.0)], 0.0)   # p[w] >= sum r
+        for k, comp in enumerate(t.nodes):
+            cap_terms.setdefault(comp, []).append((p[k], quantity[ci]))
+    cap_rows = {}
+    for comp, terms in cap_terms.items():
+        cap_rows[comp] = len(rhs)
+        row(terms, sigma.get(comp, 1.0) * demand.get(comp, 0.0))
+    A = coo_matrix((vals, (rows, cols)), shape=(len(rhs), col)).tocsr()
+    return AllocationLP(A, np.asarray(rhs, dtype=float), col, np.asarray(f_index),
+                        p_index, cap_rows)
+
+
+def _bounds(lp: AllocationLP, extra: int = 0):
+    ub = np.full(lp.n_vars + extra, np.inf)
+    ub[lp.f_index] = 1.0
+    return list(zip(np.zeros(lp.n_vars + extra), ub))
+
+
+def solve_weighted(lp: AllocationLP, weight: np.ndarray, *, floor=None) -> np.ndarray:
+    """Maximise sum(weight * f); ``floor = (matrix, values)`` adds ``matrix @ f >= values``.
+    Returns the full solution vector."""
+    c = np.zeros(lp.n_vars)
+    c[lp.f_index] = -np.asarray(weight, dtype=float)
+    A, b = lp.A_ub, lp.b_ub
+    if floor is not None:
+        from scipy.sparse import vstack
+
+        M, values = floor
+        A = vstack([A, _f_rows(lp, -M)]).tocsr()
+        b = np.r_[b, -values]
+    res = linprog(c, A_ub=A, b_ub=b, bounds=_bounds(lp), method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"allocation LP failed: {res.message}")
+    return res.x
+
+
+def _f_rows(lp: AllocationLP, M: np.ndarray):
+    """Rows over the f columns from a dense (rows x capabilities) matrix."""
+    r, k = np.nonzero(M)
+    return coo_matrix((M[r, k], (r, lp.f_index[k])), shape=(M.shape[0], lp.n_vars))
+
+
+def solve_maxmin(lp: AllocationLP, weight: np.ndarray, groups: np.ndarray
+                 ) -> tuple[np.ndarray, float]:
+    """Max-min fairness across groups (nations): first the largest t with every group's
+    weighted share ``sum(w f) / sum(w) >= t``; then, holding every group at t, the most
+    weighted capability. Returns the solution and t."""
+    from scipy.sparse import hstack, vstack
+
+    labels = np.unique(groups)
+    M = np.zeros((len(labels), len(weight)))
+    for i, g in enumerate(labels):
+        mine = groups == g
+        total = weight[mine].sum()
+        M[i, mine] = weight[mine] / total if total > 0 else 1.0 / mine.sum()
+    # variables: x, then t; rows: t - M f <= 0
+    c = np.zeros(lp.n_vars + 1)
+    c[-1] = -1.0
+    A = vstack([hstack([lp.A_ub, coo_matrix((lp.A_ub.shape[0], 1))]),
+                hstack([_f_rows(lp, -M), coo_matrix(np.ones((len(labels), 1)))])]).tocsr()
+    b = np.r_[lp.b_ub, np.zeros(len(labels))]
+    bounds = _bounds(lp, 1)
+    bounds[-1] = (0.0, 1.0)
+    res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"allocation LP failed: {res.message}")
+    t = float(res.x[-1])
+    x = solve_weighted(lp, weight, floor=(M, np.full(len(labels), max(t - 1e-9, 0.0))))
+    return x, t
