@@ -153,3 +153,80 @@ def test_missing_required_column(tmp_path, column):
     report = validate_package(_copy(tmp_path, f"{header}\nRADAR\n"))
     assert any(i.file == "controls.csv" and column in i.message for i in report.errors), \
         str(report)
+
+
+# ------------------------------------------------------------ vetoes in SPOFs and pairs
+
+
+def test_worked_example_spofs_and_pairs():
+    from riskgraph.analyses.vetoes import veto_pairs, veto_spofs
+
+    net = load_network(FIXTURE)
+    spofs = veto_spofs(net)
+    assert list(zip(spofs.index, spofs["failure_point"])) == [
+        ("capability:POL/JET", "veto:USA")]
+    pairs = veto_pairs(net)
+    assert sorted(zip(pairs.index, pairs["failure_point_a"], pairs["failure_point_b"])) == [
+        ("capability:POL/TRUCK", "nation:DEU", "veto:USA"),
+        ("capability:POL/TRUCK", "supplier:S_DE", "veto:USA")]
+
+
+def _brute_force(net):
+    """SPOFs and minimal pairs of every capability by enumeration over failure points and
+    the vetoes of controlling nations, each capability evaluated on its own (randpkg)."""
+    c = net.compiled
+    points = [str(x) for x in c.ids[c.failure_points]]
+    points += [f"veto:{x}" for x in controls_of(net).controllers]
+    single = {p: ref_capability_up(net, {p}) for p in points}
+    spofs = {(cap, p) for p, up in single.items() for cap, ok in up.items() if not ok}
+    pairs = set()
+    for a, b in itertools.combinations(points, 2):
+        for cap, ok in ref_capability_up(net, {a, b}).items():
+            if not ok and single[a][cap] and single[b][cap]:
+                pairs.add((cap, frozenset((a, b))))
+    return spofs, pairs
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_spofs_and_pairs_with_vetoes_match_brute_force(seed, tmp_path):
+    from riskgraph.analyses.spof import critical_pairs, single_points_of_failure
+    from riskgraph.analyses.vetoes import veto_pairs, veto_spofs, with_vetoes
+
+    net = _random_network(seed, tmp_path)
+    spofs, pairs = _brute_force(net)
+    got = with_vetoes(net, single_points_of_failure(net), veto_spofs(net))
+    assert set(zip(got.index, got["failure_point"])) == spofs
+    got = with_vetoes(net, critical_pairs(net), veto_pairs(net))
+    found = [(cap, frozenset((a, b))) for cap, a, b in
+             zip(got.index, got["failure_point_a"], got["failure_point_b"])]
+    assert len(found) == len(set(found))
+    assert set(found) == pairs
+    order = list(zip(got["nation_id"], got["platform_id"]))
+    assert order == sorted(order)
+
+
+def test_structural_analysis_joins_vetoes_and_caches_them(tmp_path):
+    from riskgraph.analyses.structural import structural_analysis
+    from riskgraph.io.cache import ResultCache
+
+    net = load_network(FIXTURE)
+    res = structural_analysis(net)
+    tables = res.tables()
+    assert "veto_exposure.csv" in tables
+    assert "veto:USA" in set(tables["spof.csv"]["failure_point"])
+    assert "veto:USA" in set(tables["blast_radius.csv"]["failure_point"])
+    reg = tables["risk_register.csv"]
+    assert reg["rank"].tolist() == list(range(1, len(reg) + 1))
+    assert reg["score"].is_monotonic_decreasing
+    exp = tables["veto_exposure.csv"].set_index("capability")
+    assert exp.loc["capability:POL/JET", "loss_fraction"] == 1.0
+    assert exp.loc["capability:GBR/JET", "loss_fraction"] == 0.0
+    cache = ResultCache(tmp_path / "cache")
+    first = structural_analysis(net, cache=cache)
+    again = structural_analysis(load_network(FIXTURE), cache=cache)
+    assert again.parameters["cache"] == "hit"
+    for name, df in first.tables().items():
+        assert again.tables()[name].to_csv(index=False) == df.to_csv(index=False), name
+    # without controls: no veto table
+    assert "veto_exposure.csv" not in structural_analysis(
+        load_network("tests/fixtures/worked")).tables()

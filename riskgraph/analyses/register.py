@@ -50,7 +50,7 @@ from riskgraph.model.cones import single_failure_supply
 from riskgraph.model.propagation import DEFAULT_MAX_CELLS, relative_supply, supply
 from riskgraph.analyses.rowsums import dense_row_sums
 
-__all__ = ["RegisterWeights", "risk_register", "single_failure_loss"]
+__all__ = ["RegisterWeights", "risk_register", "single_failure_loss", "register_scores"]
 
 _ALIGNMENT_RISK = {"member": 0.0, "partner": 0.25, "neutral": 0.5, "adversary": 1.0}
 
@@ -237,7 +237,7 @@ def risk_register(network: SupplyNetwork, *, weights: RegisterWeights | None = N
     is_comp = (reg["kind"] == "component").to_numpy()
     fragility[is_comp] = (hhi.reindex(fps[is_comp]).fillna(10_000.0) / 10_000).to_numpy()
     reg["fragility"] = fragility.to_numpy()
-    reg["score"] = _scores(reg, w, n_caps=max(len(c.capabilities), 1),
+    reg["score"] = register_scores(reg, w, n_caps=max(len(c.capabilities), 1),
                            fielding_nations=max(network.capabilities["nation_id"].nunique(), 1))
     order = np.lexsort((np.arange(len(reg)), -reg["score"].to_numpy()))
     reg = reg.iloc[order]
@@ -296,9 +296,10 @@ def _concentration_measures(reg: pd.DataFrame, src: pd.DataFrame, conc: pd.DataF
     return sole.to_numpy(), measure.to_numpy(), hhi
 
 
-def _scores(reg: pd.DataFrame, w: RegisterWeights, *, n_caps: int,
-            fielding_nations: int) -> pd.Series:
-    """The weighted score in [0, 100] of every row (module docs)."""
+def register_scores(reg: pd.DataFrame, w: RegisterWeights, *, n_caps: int,
+                    fielding_nations: int) -> pd.Series:
+    """The weighted score in [0, 100] of every row (module docs); also scores the veto
+    rows of :mod:`riskgraph.analyses.vetoes`."""
     f = reg["fragility"]
     measures = pd.DataFrame({
         "spof": f * reg["spof_count"] / n_caps,

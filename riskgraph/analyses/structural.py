@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 
 from riskgraph.model.network import SupplyNetwork
+from riskgraph.model.vetoes import controls_of
 from riskgraph.analyses.register import RegisterWeights
 
 __all__ = ["StructuralAnalysis", "structural_analysis"]
@@ -29,6 +30,8 @@ class StructuralAnalysis:
     centrality: pd.DataFrame
     risk_register: pd.DataFrame
     parameters: dict = field(default_factory=dict)
+    #: per (veto, capability), with controls.csv only (docs/design.md §3.4)
+    veto_exposure: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The export tables, keyed by CSV file name, with flat columns (no index)."""
@@ -41,7 +44,8 @@ class StructuralAnalysis:
             "centrality.csv": _flat(self.centrality),
             "blast_radius.csv": _flat(self.blast_radius),
             "risk_register.csv": _flat(self.risk_register),
-        }
+        } | ({} if self.veto_exposure is None else
+             {"veto_exposure.csv": _flat(self.veto_exposure)})
 
 
 def _flat(df: pd.DataFrame, *, keep_index: bool = True) -> pd.DataFrame:
@@ -102,13 +106,15 @@ def structural_analysis(network: SupplyNetwork, *, seed: int = 0,
         return _compute(network, params, weights)
     key = cache.key("structural", network.package.content_hash, params)
     hit = cache.get_frames(key)
-    if hit is not None and set(hit[0]) == set(_TABLES):
+    if hit is not None and set(_TABLES) <= set(hit[0]):
         frames, (parameters, attrs) = hit
         for name, frame in frames.items():
             frame.attrs.update(attrs.get(name, {}))
         return StructuralAnalysis(**frames, parameters={**parameters, "cache": "hit"})
     result = _compute(network, params, weights)
     frames = {name: getattr(result, name) for name in _TABLES}
+    if result.veto_exposure is not None:
+        frames["veto_exposure"] = result.veto_exposure
     cache.put_frames(key, frames, (result.parameters,
                                    {name: dict(f.attrs) for name, f in frames.items()}))
     return replace(result, parameters={**result.parameters, "cache": "miss"})
@@ -143,14 +149,35 @@ def _compute(network: SupplyNetwork, params: dict, weights: RegisterWeights
         "written": int(len(pairs)),
         "dropped": int(pairs.attrs.get("pairs_dropped", 0)),
         "capabilities_cut": len(dropped)}}
+    exposure, v_exposure = nation_exposure(network), None
+    if len(controls_of(network)):  # vetoes join every table (docs/design.md §3.4)
+        spof, blast, pairs, v_exposure, register = _with_vetoes(
+            network, spof, blast, pairs, register, weights)
+        params["critical_pairs"]["veto_pairs"] = int((pairs["kind_b"] == "veto").sum())
     return StructuralAnalysis(
         spof=spof,
         blast_radius=blast,
         critical_pairs=pairs,
         concentration=conc,
-        nation_exposure=nation_exposure(network),
+        nation_exposure=exposure,
         survivability=alliance_survivability(network, keep_partners=params["keep_partners"]),
         centrality=cent,
         risk_register=register,
         parameters=dict(params),
+        veto_exposure=v_exposure,
     )
+
+
+def _with_vetoes(network, spof, blast, pairs, register, weights):
+    """The tables with the rows of the failure points ``veto:X`` joined."""
+    from riskgraph.analyses import vetoes
+
+    v_spof, v_pairs = vetoes.veto_spofs(network), vetoes.veto_pairs(network)
+    v_exposure = vetoes.veto_exposure(network)
+    all_pairs = vetoes.with_vetoes(network, pairs, v_pairs)
+    register = vetoes.register_with_vetoes(network, register, v_spof, all_pairs, v_exposure,
+                                           weights)
+    return (vetoes.with_vetoes(network, spof, v_spof),
+            vetoes.with_vetoes(network, blast, vetoes.veto_blast_radius(network, v_spof),
+                               by_capability=False),
+            all_pairs, v_exposure, register)
