@@ -360,3 +360,16 @@ def add_placeholder(t: dict, nation: str) -> None:
                            "nation_id": nation})
     t["sourcing"].append({"component_id": PLACEHOLDER, "supplier_id": PLACEHOLDER,
                           "share": 1.0, "source": "placeholder"})
+
+
+def reaches(children, start: str, goal: str) -> bool:
+    """Does ``start`` already (transitively) contain ``goal``?"""
+    stack, seen = [start], set()
+    while stack:
+        node = stack.pop()
+        if node == goal:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(children.get(node, ()))
+    return False

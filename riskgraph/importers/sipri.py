@@ -21,7 +21,7 @@ from collections import defaultdict
 
 from riskgraph.importers.common import (
     Alliances, ImportResult, SourceFile, country_id, country_name, empty_tables, frame,
-    made_up_id, normalise, number, skip, wrong_source,
+    made_up_id, normalise, number, reaches, skip, wrong_source,
 )
 from riskgraph.io.report import ValidationReport
 
@@ -146,26 +146,13 @@ def _bom(reg: _Register, report: ValidationReport, file: str) -> list[dict]:
     rows = []
     for child in sorted(parents):
         for parent in sorted(parents[child]):
-            if _reaches(children, child, parent):
+            if reaches(children, child, parent):
                 report.add("warning", "bom-cycle", file,
                            f"'{child}' for '{parent}' would close a cycle: left out")
                 continue
             children[parent].add(child)
             rows.append({"parent_id": parent, "child_id": child, "quantity": 1.0})
     return rows
-
-
-def _reaches(children, start: str, goal: str) -> bool:
-    """Does ``start`` already (transitively) contain ``goal``?"""
-    stack, seen = [start], set()
-    while stack:
-        node = stack.pop()
-        if node == goal:
-            return True
-        if node not in seen:
-            seen.add(node)
-            stack.extend(children.get(node, ()))
-    return False
 
 
 def _tables(reg: _Register, bom: list[dict], alliances: Alliances) -> dict:
