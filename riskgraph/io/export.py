@@ -25,6 +25,7 @@ Two runs must not write to the same folder at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import enum
@@ -278,21 +279,31 @@ def write_outputs(
     """
     out = check_output_dir(out_dir)
     names = _check_tables(out, tables, package=package, parameters=parameters, index=index)
-    target = stage(out)
+    given, where = Path(out_dir), Path(out_dir)
+    target = None
     try:
+        target = stage(out)
         # one table's bytes in memory at a time: at a million nodes a table is ~1 GB
         outputs = {}
         for name in names:
             data = to_csv_bytes(tables[name], index=index)
             outputs[name] = {"rows": int(len(tables[name])),
                              "sha256": hashlib.sha256(data).hexdigest()}
+            where = given / name
             target.add(name, data)
             del data
+        where = given / MANIFEST_NAME
         target.add(MANIFEST_NAME, _manifest_bytes(command=command, package=package,
                                                   parameters=parameters, seed=seed,
                                                   outputs=outputs))
+        where = given
         target.commit()
-    except BaseException:
-        target.abort()
+    except BaseException as exc:
+        if target is not None:
+            with contextlib.suppress(OSError):
+                target.abort()
+        if isinstance(exc, OSError) and not isinstance(exc, UsageError):
+            # the user's name for what failed, not a temp folder's
+            raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(where)) from exc
         raise
     return Path(out_dir)

@@ -125,12 +125,9 @@ def check_output_dir(out_dir, *, package_dir=None) -> Path:
         raise UsageError(f"{what} {os.fspath(existing)!r} exists and is not a folder")
     if existing == out:
         sweep(out)
-        if not os.access(out, os.W_OK | os.X_OK):
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES), os.fspath(given))
+        _probe(out, "probe", given)  # the old set must be removable, the folder writable
         if _swap_possible(out):
             _probe(out.parent, out.name, given)
-        else:
-            _probe(out, "probe", given)
     else:
         if existing == out.parent:
             sweep(out)  # an interrupted fallback swap may have left the folder aside
