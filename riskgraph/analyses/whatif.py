@@ -45,6 +45,7 @@ from riskgraph.errors import UsageError
 from riskgraph.model.network import SupplyNetwork
 from riskgraph.model.propagation import available, relative_supply, supply
 from riskgraph.model.scenario import Scenario, check_scenarios
+from riskgraph.model.vetoes import scenario_columns, split_scenario
 from riskgraph.model.downtime import (down_set_arrays, first_down_alone, outage_days,
                                       stock_delays)
 
@@ -227,50 +228,56 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     scenarios = [_as_scenario(s) for s in scenarios]
     check_scenarios(network, scenarios)
     c = network.compiled
-    index = c.index
-    batch = len(scenarios)
-
-    capacity = np.ones((c.n, batch + 1))  # column 0: the baseline
-    failed = np.zeros((c.n, batch + 1), dtype=bool)
-    outages: list[dict[int, float]] = []  # per scenario: failed index -> days down
-    for j, s in enumerate(scenarios, start=1):
-        for typed, factor in s.capacity.items():
-            capacity[index[typed], j] = factor
-        out = outage_days(c, s)
-        for v in out:
-            capacity[v, j] = 0.0
-            failed[v, j] = True
-        outages.append(out)
+    caps = c.capabilities
+    # vetoes (docs/design.md §3.4): one evaluation column per class of fielding nations
+    split = [split_scenario(network, s) for s in scenarios]
+    outages = [outage_days(c, physical) for physical, _ in split]
+    columns = [(j, col) for j, (_, vetoes) in enumerate(split)
+               for col in scenario_columns(network, vetoes, outages[j])]
+    capacity = np.ones((c.n, len(columns) + 1))  # column 0: the baseline
+    failed = np.zeros((c.n, len(columns) + 1), dtype=bool)
+    for i, (j, (outage, _, _)) in enumerate(columns, start=1):
+        for typed, factor in split[j][0].capacity.items():
+            capacity[c.index[typed], i] = factor
+        for v in outage:
+            capacity[v, i] = 0.0
+            failed[v, i] = True
 
     a = supply(c, capacity)
-    up = available(c, failed)
-    caps = c.capabilities
+    up_all = available(c, failed)
     base = a[caps, 0]
-    frac, _ = relative_supply(a[caps, 1:], base[:, None])  # the one rule, §3.2
+    frac_all, _ = relative_supply(a[caps, 1:], base[:, None])  # the one rule, §3.2
 
     stock = stock_delays(c)
     info = network.capabilities.reindex(c.ids[caps])
     frames, exposed = [], []
     for j, s in enumerate(scenarios):
-        down = down_set_arrays(c, stock, outages[j], s.horizon_days)
+        up, frac = np.zeros(len(caps), bool), np.zeros(len(caps))
+        first, total = np.full(len(caps), np.nan), np.zeros(len(caps))
+        for i, (jj, (outage, _, pos)) in enumerate(columns, start=1):
+            if jj != j:
+                continue
+            down = down_set_arrays(c, stock, outage, s.horizon_days)
+            up[pos], frac[pos] = up_all[caps[pos], i], frac_all[pos, i - 1]
+            first[pos], total[pos] = down.first(caps[pos]), down.total(caps[pos])
         df = pd.DataFrame(
             {
                 "scenario": s.name,
                 "nation_id": info["nation_id"].to_numpy(),
                 "platform_id": info["platform_id"].to_numpy(),
-                "up": up[caps, j + 1],
-                "supply_fraction": frac[:, j],
-                "loss_fraction": 1.0 - frac[:, j],
+                "up": up,
+                "supply_fraction": frac,
+                "loss_fraction": 1.0 - frac,
                 "baseline_supply_fraction": base,
-                "time_to_impact_days": down.first(caps),
-                "days_lost": down.total(caps),
+                "time_to_impact_days": first,
+                "days_lost": total,
             },
             index=pd.Index(c.ids[caps], name="capability"),
         )
         df = df.assign(_node=caps).sort_values(["nation_id", "platform_id"], kind="stable")
         nodes = df.pop("_node").to_numpy()
         frames.append(df)
-        exposed.append(_exposed(c, stock, s, outages[j], df, nodes))
+        exposed.append(_exposed(c, stock, split[j][0], outages[j], df, nodes))
 
     capabilities = _stack(frames, CAPABILITY_COLUMNS, "capability")
     return WhatIfResult(capabilities=capabilities, nations=_nations(capabilities),

@@ -150,9 +150,10 @@ def _typed_problem(typed) -> str | None:
     if not isinstance(typed, str):
         return f"{typed!r} is not a string; write a typed id like 'supplier:S01'"
     kind, sep, ident = typed.partition(":")
-    if not sep or not ident or kind not in FAILURE_KINDS:
+    if not sep or not ident or kind not in FAILURE_KINDS + ("veto",):
         return (f"{typed!r} is not a typed failure-point id; write kind:id with kind one of "
-                f"{', '.join(FAILURE_KINDS)} (e.g. nation:CHN, supplier:S07, component:TNT)")
+                f"{', '.join(FAILURE_KINDS)} (e.g. nation:CHN, supplier:S07, component:TNT), "
+                f"or veto:NATION (docs/design.md §3.4)")
     return None
 
 
@@ -161,6 +162,11 @@ def _unknown_message(network, typed: str) -> str | None:
     index = network.compiled.index
     if typed in index:
         return None
+    if typed.startswith("veto:"):  # a nation's licence refusal (docs/design.md §3.4)
+        nation = typed.partition(":")[2]
+        if nation in network.package.nations.index:
+            return None
+        return f"unknown nation {nation!r} ({typed}): a veto names a nation of nations.csv"
     kind, _, ident = typed.partition(":")
     same_kind = [v for v in index if v.startswith(kind + ":")]
     hints = [v for v in same_kind if v.lower() == typed.lower()]

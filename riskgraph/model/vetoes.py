@@ -32,7 +32,7 @@ from riskgraph.model.propagation import available, supply
 
 __all__ = ["VETO", "Controls", "controls_of", "veto_id", "is_veto", "veto_nation",
            "capability_nations", "veto_classes", "class_available", "class_supply",
-           "check_vetoes"]
+           "check_vetoes", "split_scenario", "scenario_columns"]
 
 #: The kind prefix of veto failure points.
 VETO = "veto"
@@ -196,4 +196,54 @@ def class_supply(network, capacity: np.ndarray | None, vetoes: Iterable[str]) ->
     out = np.zeros(len(c.capabilities))
     for j, (_, caps) in enumerate(classes):
         out[caps] = a[caps, j]
+    return out
+
+
+def split_scenario(network, scenario):
+    """``(physical scenario, {veto nation: days down})`` of a what-if scenario whose
+    ``fail`` may hold ``veto:X`` (docs/design.md §4.6): a veto lasts its ``days``, else the
+    nation recovery default (365). A capacity factor for a veto is a UsageError."""
+    from dataclasses import replace
+
+    bad = [k for k in scenario.capacity if is_veto(k)]
+    if bad:
+        raise UsageError(f"scenario {scenario.name!r}: {bad[0]} has no capacity factor; a "
+                         f"veto is either refused (list it in fail) or not")
+    vetoes = [f for f in scenario.fail if is_veto(f)]
+    if not vetoes:
+        return scenario, {}
+    nations = check_vetoes(network, vetoes)
+    default = float(network.defaults.nation_recovery_days)
+    days = {x: float(scenario.days.get(v, default)) for x, v in zip(nations, vetoes)}
+    physical = replace(scenario, fail=tuple(f for f in scenario.fail if not is_veto(f)),
+                       days={k: d for k, d in scenario.days.items() if not is_veto(k)})
+    return physical, days
+
+
+def scenario_columns(network, vetoes: dict[str, float], outage: dict[int, float]):
+    """The evaluation columns of one scenario: ``(outage, blocked, capability positions)``
+    per class of fielding nations. Here a class shares its blocked items *and* how long
+    each stays blocked: the longest of the vetoes blocking it, joined with any physical
+    outage of the item."""
+    c = network.compiled
+    if not vetoes:
+        return [(outage, np.zeros(0, np.int64), np.arange(len(c.capabilities)))]
+    ctl = controls_of(network)
+    groups: dict[tuple, list[int]] = {}
+    memo: dict[str, tuple] = {}
+    for pos, nation in enumerate(capability_nations(network).tolist()):
+        if nation not in memo:
+            days: dict[int, float] = {}
+            for r in ctl.rows_blocking(vetoes, nation).tolist():
+                v = int(ctl.item[r])
+                days[v] = max(days.get(v, 0.0), vetoes[ctl.controller[r]])
+            memo[nation] = tuple(sorted(days.items()))
+        groups.setdefault(memo[nation], []).append(pos)
+    out = []
+    for key, caps in groups.items():
+        merged = dict(outage)
+        for v, d in key:
+            merged[v] = max(merged.get(v, 0.0), d)
+        out.append((merged, np.array([v for v, _ in key], dtype=np.int64),
+                    np.array(caps, dtype=np.int64)))
     return out
