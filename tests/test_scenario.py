@@ -190,13 +190,13 @@ def test_bad_durations(tmp_path, value):
         fail = ["supplier:S_A"]
         days = {{ "supplier:S_A" = {value} }}
         """)
-    assert_names(errors_of(path), path, "'dur'", "days", "finite number of days > 0")
+    assert_names(errors_of(path), path, "'dur'", "days", "number of days > 0")
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "inf", "true", '"1y"'])
 def test_bad_horizon(tmp_path, value):
     path = write(tmp_path, f'[[scenario]]\nname = "h"\nhorizon_days = {value}\n')
-    assert_names(errors_of(path), path, "'h'", "horizon_days", "finite number of days > 0")
+    assert_names(errors_of(path), path, "'h'", "horizon_days", "number of days > 0")
 
 
 def test_days_for_a_point_not_failed(tmp_path):

@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from riskgraph.errors import UsageError, ValidationError
+from riskgraph.errors import UsageError
 from riskgraph.io.report import ValidationReport
+from riskgraph.io.schema import LIMITS
+from riskgraph.model.scenario_toml import (
+    ScenarioError, block_lines, key_line, raise_if_errors, scenario_tables, scenario_text,
+    too_many,
+)
 
 __all__ = [
     "FAILURE_KINDS",
@@ -44,14 +47,6 @@ FAILURE_KINDS = ("nation", "supplier", "component")
 #: Keys allowed in one ``[[scenario]]`` table, in the order the docs list them.
 SCENARIO_KEYS = ("name", "horizon_days", "fail", "days", "capacity")
 DEFAULT_HORIZON_DAYS = 365.0
-
-
-class ScenarioError(ValidationError):
-    """A scenario (or a scenario file) is invalid; ``report`` lists every problem.
-
-    Each issue names the file (``<code>`` for scenarios built in code), the scenario (its
-    name, or ``#i`` counting from 1 when it has none) and the key (in ``column``).
-    """
 
 
 @dataclass(frozen=True)
@@ -139,6 +134,11 @@ def _is_number(x) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def _is_days(x) -> bool:
+    """A duration riskgraph accepts: > 0 and at most ``LIMITS.max_days`` (100 years)."""
+    return _is_number(x) and math.isfinite(x) and 0 < x <= LIMITS.max_days
+
+
 def _label(name, i: int) -> str:
     if isinstance(name, str) and name.strip():
         return f"scenario {name!r} (#{i})"
@@ -198,9 +198,10 @@ def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
     elif not isinstance(name, str) or not name.strip():
         out.append(("name", name, f"name must be a non-empty string, got {name!r}"))
     horizon = raw.get("horizon_days", DEFAULT_HORIZON_DAYS)
-    if not _is_number(horizon) or not math.isfinite(horizon) or horizon <= 0:
-        out.append(("horizon_days", horizon, f"horizon_days must be a finite number of days "
-                                             f"> 0, got {horizon!r}"))
+    if not _is_days(horizon):
+        out.append(("horizon_days", horizon, f"horizon_days must be a number of days > 0 and "
+                                             f"<= {LIMITS.max_days:g} (100 years), got "
+                                             f"{horizon!r}"))
 
     def check_id(key, typed) -> bool:
         problem = _typed_problem(typed)
@@ -231,7 +232,7 @@ def _fail_problems(fail, check_id, out: list) -> None:
 
 
 _TABLE_VALUES = {"capacity": "a capacity factor in [0, 1]",
-                 "days": "a finite number of days > 0"}
+                 "days": f"a number of days > 0 and <= {LIMITS.max_days:g} (100 years)"}
 
 
 def _table_problems(key: str, table, fail, check_id, out: list) -> None:
@@ -249,7 +250,7 @@ def _table_problems(key: str, table, fail, check_id, out: list) -> None:
         if key == "capacity":
             ok = _is_number(value) and 0.0 <= value <= 1.0
         else:
-            ok = _is_number(value) and math.isfinite(value) and value > 0
+            ok = _is_days(value)
         if not ok:
             out.append((key, value, f"{key} of {typed!r} must be {what}, got {value!r}"))
         if key == "days" and isinstance(typed, str) and typed not in listed and fail_is_list:
@@ -258,9 +259,7 @@ def _table_problems(key: str, table, fail, check_id, out: list) -> None:
 
 
 def _raise(report: ValidationReport) -> None:
-    report.finish()
-    if not report.ok:
-        raise ScenarioError(report)
+    raise_if_errors(report)
 
 
 def check_scenarios(network, scenarios: Iterable[Scenario], *, source: str = "<code>") -> None:
@@ -312,70 +311,18 @@ def check_scenario(network, scenario: Scenario) -> None:
 # ------------------------------------------------------------------------------ reading
 
 
-def _block_lines(text: str) -> list[tuple[int, list[str]]]:
-    """Start line (from 1) and lines of each ``[[scenario]]`` block, for error positions."""
-    lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines)
-              if re.match(r"\s*\[\[\s*scenario\s*\]\]", line)]
-    return [(s + 1, lines[s:e]) for s, e in zip(starts, starts[1:] + [len(lines)])]
-
-
-def _key_line(block: tuple[int, list[str]] | None, key: str) -> int | None:
-    if block is None:
-        return None
-    start, lines = block
-    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
-    for j, line in enumerate(lines):
-        if pattern.match(line):
-            return start + j
-    return start
-
-
-def _scenario_tables(text: str, source: str, report: ValidationReport) -> list:
-    """The ``[[scenario]]`` tables of a TOML text; syntax and shape problems go to
-    ``report`` (a syntax error raises at once: nothing else can be read)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        where = re.search(r"at line (\d+), column (\d+)", msg)
-        line = int(where.group(1)) if where else None
-        if where is None and "end of document" in msg:
-            line = max(1, len(text.splitlines()))
-        report.add("error", "toml-syntax", source,
-                   f"TOML syntax error: {msg}; scenarios are [[scenario]] tables of "
-                   f"key = value lines", line=line)
-        _raise(report)
-
-    for key in data:
-        if key != "scenario":
-            report.add("error", "scenario-key", source,
-                       f"unknown top-level key {key!r}; a scenario file holds only "
-                       f"[[scenario]] tables", line=_key_line((1, text.splitlines()), key),
-                       column=key)
-    tables = data.get("scenario")
-    if tables is None:
-        report.add("error", "scenario-missing", source,
-                   "no [[scenario]] tables found; start each scenario with [[scenario]]",
-                   column="scenario")
-        tables = []
-    elif not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        report.add("error", "scenario-key", source,
-                   "'scenario' must be an array of tables: write [[scenario]] (double "
-                   "brackets) before each scenario", column="scenario")
-        tables = []
-    return tables
-
-
-def read_scenarios(path, network=None) -> list[Scenario]:
+def read_scenarios(path, network=None, *, max_scenarios: int | None = None
+                   ) -> list[Scenario]:
     """Read every ``[[scenario]]`` of a TOML file.
 
     Parameters
     ----------
     path
-        The TOML file (format in the module docstring).
+        The TOML file (format in the module docstring): UTF-8, a byte-order mark allowed.
     network
         When given, ids are checked against it, with close-match suggestions.
+    max_scenarios
+        Refuse a file with more scenarios (default ``LIMITS.max_scenarios``, 1,000).
 
     Returns
     -------
@@ -399,13 +346,12 @@ def read_scenarios(path, network=None) -> list[Scenario]:
     """
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read scenario file {source}: {exc}") from None
     report = ValidationReport(source)
-    tables = _scenario_tables(text, source, report)
-    blocks = _block_lines(text)
+    text = scenario_text(path, report)
+    tables = scenario_tables(text, source, report)
+    blocks = block_lines(text)
+    limit = LIMITS.max_scenarios if max_scenarios is None else max_scenarios
+    too_many(tables, blocks, source, limit, report)
     seen: dict[str, int] = {}
     scenarios = []
     for i, raw in enumerate(tables, start=1):
@@ -420,7 +366,7 @@ def read_scenarios(path, network=None) -> list[Scenario]:
             seen.setdefault(name, i)
         for key, value, message in problems:
             report.add("error", "scenario", source, f"{label}, key {key!r}: {message}",
-                       line=_key_line(block, key), column=key,
+                       line=key_line(block, key), column=key,
                        value=None if value is None else str(value))
         if not problems:
             scenarios.append(Scenario.from_dict(raw))
@@ -482,10 +428,12 @@ def scenario_from_options(network, fail: Iterable[str] = (), capacity: Iterable[
                             f"got {text!r}")
             continue
         factors[typed] = factor
-    if days is not None and not (_is_number(days) and math.isfinite(days) and days > 0):
-        problems.append(f"--days {days!r}: must be a finite number of days > 0")
-    if not (_is_number(horizon_days) and math.isfinite(horizon_days) and horizon_days > 0):
-        problems.append(f"--horizon-days {horizon_days!r}: must be a finite number of days > 0")
+    most = f"{LIMITS.max_days:g} (100 years)"
+    if days is not None and not _is_days(days):
+        problems.append(f"--days {days!r}: must be a number of days > 0 and <= {most}")
+    if not _is_days(horizon_days):
+        problems.append(f"--horizon-days {horizon_days!r}: must be a number of days > 0 and "
+                        f"<= {most}")
     if days is not None and not fail:
         problems.append("--days given without --fail: it sets how long the failed points "
                         "stay down")
