@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import pandas as pd
 import pytest
 
 from riskgraph import UsageError, load_network, read_package, validate_package
-from riskgraph.io.synthetic import NATIONS, generate_package
+from riskgraph.io.synthetic import MARKER, NATIONS, generate_package, is_generated
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = ("nations.csv", "suppliers.csv", "components.csv", "bom.csv", "sourcing.csv",
@@ -189,3 +190,54 @@ def test_csv_files_are_plain(pkg5k):
         df = pd.read_csv(pkg5k / name, dtype=str, keep_default_na=False)
         assert len(df) > 0
     assert not list(pkg5k.glob(".*.tmp"))
+
+
+# ---------------------------------------------------------------- riskgraph generate --out
+
+
+def _generate(out, *extra):
+    from riskgraph.cli import main
+
+    return main(["generate", "--nodes", "300", "--seed", "3", "--out", str(out), *extra])
+
+
+def test_generate_refuses_a_real_package_and_leaves_it_untouched(tmp_path, capsys):
+    real = tmp_path / "real"
+    shutil.copytree(ROOT / "data" / "allied-defence", real)
+    before = digest(real)
+    assert _generate(real) == 2
+    err = capsys.readouterr().err
+    assert "not written by riskgraph generate" in err and "SOURCES.md" in err
+    assert "--force" in err
+    assert digest(real) == before and not (real / MARKER).exists()
+
+
+@pytest.mark.parametrize("content", ["notes.txt", "nations.csv", ".hidden"])
+def test_generate_refuses_any_non_empty_folder_it_did_not_write(tmp_path, capsys, content):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / content).write_text("mine\n")
+    assert _generate(out) == 2
+    assert content in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == [content]
+    assert (out / content).read_text() == "mine\n"
+
+
+def test_generate_rewrites_its_own_folder_and_force_overrides(tmp_path):
+    out = tmp_path / "gen"
+    assert _generate(out) == 0 and is_generated(out)
+    first = digest(out)
+    (out / "nations.csv").write_text("edited\n")
+    assert _generate(out) == 0 and digest(out) == first  # its own folder: regenerated
+    forced = tmp_path / "forced"
+    forced.mkdir()
+    (forced / "SOURCES.md").write_text("real\n")
+    assert _generate(forced) == 2
+    assert _generate(forced, "--force") == 0
+    assert digest(forced) == first and (forced / "SOURCES.md").read_text() == "real\n"
+
+
+def test_marker_is_recognised_only_when_it_is_ours(tmp_path):
+    (tmp_path / MARKER).write_text("# something else\n")
+    assert not is_generated(tmp_path)
+    assert not is_generated(tmp_path / "missing")

@@ -39,6 +39,9 @@ def _add_generate(sub) -> None:
     p.add_argument("--defects", action="store_true",
                    help="leave some components' shares summing below 1 (baseline "
                         "shortfalls, each a validation warning), as real data often do")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite the CSV files of a non-empty folder that riskgraph "
+                        "generate did not write (e.g. a real package)")
     p.set_defaults(run=_cmd_generate)
 
 
@@ -51,15 +54,25 @@ def _cmd_dashboard(args) -> int:
 
 
 def _cmd_generate(args) -> int:
+    import os
     from pathlib import Path
 
     from riskgraph.io.export import check_output_dir
-    from riskgraph.io.synthetic import generate_package
+    from riskgraph.io.synthetic import MARKER, generate_package, is_generated
 
     out = Path(args.out)
     check_output_dir(out)  # a read-only or misplaced --out fails before generating
-    if out.exists() and any(out.iterdir()) and not (out / "nations.csv").exists():
-        raise CliUsage(f"{out} exists and is not a data package: choose an empty folder")
+    if out.is_dir():
+        try:
+            present = sorted(os.listdir(out))
+        except OSError as exc:
+            raise CliUsage(f"cannot list {out}: {exc.strerror or exc}") from None
+        if present and not args.force and not is_generated(out):
+            shown = ", ".join(present[:8]) + (f", ... ({len(present)} in all)"
+                                              if len(present) > 8 else "")
+            raise CliUsage(f"{out} is not empty and was not written by riskgraph generate "
+                           f"(no {MARKER}; it holds {shown}): choose a new or empty folder, "
+                           "or pass --force to overwrite its CSV files with synthetic ones")
     generate_package(out, nodes=args.nodes, seed=args.seed, defects=args.defects)
     print(f"wrote a synthetic package of about {args.nodes:,} nodes (seed {args.seed}) to {out}")
     return EXIT_OK

@@ -37,7 +37,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["generate_package", "NATIONS"]
+__all__ = ["generate_package", "is_generated", "MARKER", "NATIONS"]
+
+#: The note :func:`generate_package` leaves in every folder it writes. ``riskgraph
+#: generate`` overwrites a non-empty folder only when it holds this note (or with --force),
+#: so it never replaces a real package's tables with synthetic ones.
+MARKER = "GENERATED.md"
+_MARKER_HEAD = "# Synthetic data package (riskgraph generate)"
 
 #: (nation_id, name, alignment) of the synthetic world.
 NATIONS = (
@@ -108,7 +114,8 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0,
     Parameters
     ----------
     out_dir
-        Folder to write the six CSV files into (created if missing).
+        Folder to write the six CSV files into (created if missing), with a note
+        :data:`MARKER` saying they are synthetic.
     nodes
         Approximate node count of the compiled graph (nations + suppliers + components +
         capabilities); at least 200.
@@ -141,6 +148,7 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0,
     rng = np.random.default_rng(np.random.SeedSequence(int(seed)))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _write_marker(out, nodes, seed, defects)
 
     world = _World.make()
     shape = _shape(rng, int(nodes) - len(NATIONS))
@@ -151,6 +159,26 @@ def generate_package(out_dir, *, nodes: int = 10_000, seed: int = 0,
     fielding = _fielding(rng, shape, world)
     _write_package(out, world.table, sup, comps, shape.comp_ids, bom, src, fielding)
     return out
+
+
+def is_generated(folder) -> bool:
+    """True when ``folder`` holds the note :func:`generate_package` writes (:data:`MARKER`)."""
+    try:
+        with open(Path(folder) / MARKER, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\n") == _MARKER_HEAD
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _write_marker(out: Path, nodes, seed, defects: bool) -> None:
+    flag = " --defects" if defects else ""
+    text = (f"{_MARKER_HEAD}\n\nWritten by `riskgraph generate --nodes {int(nodes)} "
+            f"--seed {int(seed)}{flag}` (riskgraph.io.synthetic.generate_package): every CSV "
+            "file here is synthetic, not real data.\n`riskgraph generate` may overwrite this "
+            "folder; it refuses any other non-empty folder unless given --force.\n")
+    tmp = out / f".{MARKER}.tmp"
+    tmp.write_text(text, encoding="utf-8", newline="\n")
+    tmp.replace(out / MARKER)
 
 
 def _check_arguments(nodes, seed) -> None:
