@@ -25,6 +25,7 @@ __all__ = [
     "empty_figure",
     "exposure_heatmap",
     "importance_chart",
+    "nation_damage_figure",
     "plain",
     "supplier_map",
     "timeline",
@@ -240,3 +241,48 @@ def importance_chart(ranking: pd.DataFrame, *, value: str, label: str, top: int 
     fig.update_xaxes(title=label)
     return _layout(fig, height=max(260, 22 * len(part) + 100), showlegend=False,
                    title=dict(text=f"Most important failure points ({label})", x=0.01))
+
+
+def nation_damage_figure(d) -> go.Figure:
+    """Nations ranked (``d``: :func:`riskgraph.views.damage.nation_damage`): a labelled bar
+    of the ranking measure over each failing nation, and under it the loss of every
+    capability (rows grouped by platform, names throughout; every label drawn at 11 px)."""
+    from plotly.subplots import make_subplots
+
+    if d.z.empty:
+        return empty_figure("No nation's failure costs any capability here.")
+    names = _plain_all(d.nations["name"])
+    rows = len(d.z)
+    bar_px, row_px = 150, 15
+    heat_px = row_px * rows
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=12 / (
+        bar_px + heat_px + 60), row_heights=[bar_px, heat_px])
+    mean = (d.nations["mean_loss"] * 100).round(1)
+    fig.add_trace(go.Bar(
+        x=names, y=mean, text=[f"{v:.0f}%" for v in mean], textposition="outside",
+        textangle=-90, textfont=dict(size=11), constraintext="none", marker_color="#B30000",
+        cliponaxis=False,
+        name="mean supply lost",
+        customdata=d.nations[["capabilities_down", "capabilities_hit"]].to_numpy(),
+        hovertemplate="If <b>%{x}</b> fails: %{y:.1f}% of supply lost on average;<br>"
+                      "%{customdata[0]} capabilities down, %{customdata[1]} hit"
+                      "<extra></extra>"), row=1, col=1)
+    z = (d.z * 100).round(1)
+    caps = d.capabilities
+    fig.add_trace(go.Heatmap(
+        z=z.to_numpy(), x=names,
+        y=[_plain_all(caps["platform"]), _plain_all(caps["nation"])],
+        colorscale=LOSS_SCALE, zmin=0, zmax=100, hoverongaps=False, xgap=1, ygap=1,
+        hovertemplate="If <b>%{x}</b> fails,<br><b>%{y}</b> loses %{z:.0f}% of its "
+                      "supply<extra></extra>",
+        colorbar=dict(title=dict(text="supply<br>lost (%)"), ticksuffix="%", len=0.5,
+                      y=0.75, yanchor="top")), row=2, col=1)
+    fig.update_yaxes(title=dict(text="mean supply<br>lost (%)", font=dict(size=11)),
+                     range=[0, 130], row=1, col=1, tickfont=dict(size=11))
+    fig.update_yaxes(autorange="reversed", tickfont=dict(size=11), row=2, col=1)
+    # Nation names above the bars (top) and again under the last row (bottom).
+    fig.update_xaxes(side="top", showticklabels=True, tickangle=-60,
+                     tickfont=dict(size=11), row=1, col=1)
+    fig.update_xaxes(tickangle=-60, tickfont=dict(size=11), row=2, col=1)
+    return _layout(fig, height=bar_px + heat_px + 330, showlegend=False,
+                   margin=dict(l=10, r=10, t=170, b=150))

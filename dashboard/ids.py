@@ -62,6 +62,7 @@ REG_TABLE = "reg-table"
 NAT_MESSAGE = "nat-message"
 NAT_PLATFORM = "nat-platform"
 NAT_HEATMAP = "nat-heatmap"
+NAT_ANSWER = "nat-answer"  # the most damaging nation, in words
 NAT_FAILING = "nat-failing"
 NAT_CHOROPLETH = "nat-choropleth"
 NAT_PARTNERS = "nat-partners"

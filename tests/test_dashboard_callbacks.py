@@ -277,7 +277,9 @@ def test_nations_callbacks(ws):
     platforms, nations_, default, msg = nations.fill_nations(None)
     assert default == "USA" and msg is None  # the most damaging nation first
     fig, msg = nations.draw_heatmap(["F-35A"], None)
-    assert msg is None and all(c.endswith("F-35A") for c in fig.data[0].x)
+    # names, not ids: the ranking bar over the nations, capabilities grouped by platform
+    assert msg is None and fig.data[0].type == "bar" and "China" in list(fig.data[0].x)
+    assert set(fig.data[1].y[0]) == {"F-35A Lightning II"} and "Poland" in fig.data[1].y[1]
     fig, msg = nations.draw_dependence("CHN", None)
     assert fig.data[0].type == "choropleth" and "POL" in list(fig.data[0].locations)
     fig, summary, msg = nations.draw_survivability(True, None)

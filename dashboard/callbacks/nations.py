@@ -6,13 +6,14 @@ from dash import Input, Output, State
 
 from riskgraph.views import (capability_matrix, exposure_heatmap, nation_dependence,
                              survivability_summary)
+from riskgraph.views.damage import most_damaging_text, nation_damage
 
 from .. import figures, ids
 from ..state import InputError
 from .common import loaded, user_errors
 
-__all__ = ["fill_nations", "draw_heatmap", "draw_dependence", "draw_survivability",
-           "register"]
+__all__ = ["fill_nations", "draw_heatmap", "answer_most_damaging", "draw_dependence",
+           "draw_survivability", "register"]
 
 
 @user_errors(4)
@@ -40,10 +41,18 @@ def _platforms(value):
 
 @user_errors(2)
 def draw_heatmap(platforms, key):
+    """Capabilities (grouped by platform) × failing nations, with the ranking bar."""
     p = loaded(key)
-    hm = exposure_heatmap(p.network, p.analysis.nation_exposure,
-                          platforms=_platforms(platforms))
-    return figures.exposure_heatmap(hm, "Capability supply lost if one nation fails"), None
+    d = nation_damage(p.network, p.analysis.nation_exposure, platforms=_platforms(platforms))
+    return figures.nation_damage_figure(d), None
+
+
+@user_errors(1)
+def answer_most_damaging(platforms, key):
+    """The most damaging nation for the capabilities shown, in one sentence."""
+    p = loaded(key)
+    d = nation_damage(p.network, p.analysis.nation_exposure, platforms=_platforms(platforms))
+    return most_damaging_text(d)
 
 
 @user_errors(2)
@@ -92,6 +101,11 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(draw_heatmap)
+    app.callback(
+        Output(ids.NAT_ANSWER, "children"),
+        Input(ids.NAT_PLATFORM, "value"),
+        State(ids.PACKAGE, "data"),
+    )(answer_most_damaging)
     app.callback(
         Output(ids.NAT_CHOROPLETH, "figure"),
         Output(ids.NAT_MESSAGE, "children", allow_duplicate=True),

@@ -21,13 +21,16 @@ def layout(**_query):
             "If one nation fails (embargo, conflict)",
             dmc.MultiSelect(id=ids.NAT_PLATFORM, label="Platforms (all if empty)", data=[],
                             searchable=True, clearable=True, w=520,
+                            selectFirstOptionOnChange=True,
                             filter={"function": "everyWord"}),
+            dmc.Text(id=ids.NAT_ANSWER, size="sm", fw=500, mt="xs"),
             dcc.Graph(id=ids.NAT_HEATMAP, figure=empty_figure("Loading…"),
                       config={"displaylogo": False}),
-            description="Share of each capability's supply lost when the nation on the left "
+            description="Share of each capability's supply lost when the nation at the top "
                         "stops supplying, through the whole deep tree (suppliers it hosts or "
                         "owns). Only nations whose failure costs something are shown, most "
-                        "damaging first.",
+                        "damaging first; the bar is the ranking measure (mean supply lost "
+                        "over the capabilities shown). Rows are grouped by platform.",
         ),
         section(
             "Dependence on one nation",

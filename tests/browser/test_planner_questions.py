@@ -50,3 +50,54 @@ def test_q1_poland_f35_single_points_of_failure(page, sample):
     assert china.locator('[col-id="tier"]').inner_text() == "nation"
     assert int(china.locator('[col-id="depth"]').inner_text()) == len(chain.split(" ← "))
     page.assert_clean()
+
+
+def test_q3_the_most_damaging_nation(page, sample):
+    """Nations: the answer is on the page as it lands (no action): the most damaging
+    nation named with its measure, the heatmap's nations by name with the ranking bar,
+    every capability label drawn at 11 px or more."""
+    from riskgraph.views.damage import nation_damage
+
+    net, analysis = sample
+    d = nation_damage(net, analysis.nation_exposure)
+    top = d.nations.iloc[0]
+    page.goto("/nations")
+    p = page.page
+    p.wait_for_function("(e => e && e.innerText.includes('Most damaging'))("
+                        "document.querySelector('#nat-answer'))")
+    text = p.locator("#nat-answer").inner_text()
+    assert text.startswith(f"Most damaging: {top['name']} ({d.nations.index[0]}). ")
+    assert f"lose {100 * top['mean_loss']:.0f}% of their supply on average" in text
+    assert f"{top['capabilities_down']} go down entirely" in text
+    graph = "document.querySelector('#nat-heatmap .js-plotly-plot')"
+    p.wait_for_function(f"{graph} && {graph}._fullData && {graph}._fullData.length == 2")
+    bar_x = p.evaluate(f"Array.from({graph}._fullData[0].x)")
+    assert bar_x == d.nations["name"].tolist()  # names, most damaging first
+    # every capability row labelled: as many y tick labels as rows, none under 11 px
+    sizes = p.evaluate("""() => Array.from(document.querySelectorAll(
+        '#nat-heatmap .yaxislayer-above text, #nat-heatmap .xaxislayer-above text'))
+        .map(t => parseFloat(getComputedStyle(t).fontSize))""")
+    assert sizes and min(sizes) >= 11
+    drawn = p.evaluate("document.querySelectorAll('#nat-heatmap .y2tick text, "
+                       "#nat-heatmap .yaxislayer-above .y2tick text').length")
+    assert drawn >= len(d.z)
+    page.screenshot("nations")
+    page.assert_clean()
+
+
+def test_nations_platform_picker_takes_enter_after_typing(page):
+    page.goto("/nations")
+    p = page.page
+    p.locator("#nat-heatmap .heatmaplayer").first.wait_for()
+    p.locator("#nat-platform").click()
+    p.keyboard.type("F-35")
+    p.get_by_role("option").first.wait_for()
+    p.keyboard.press("Enter")
+    p.wait_for_function("document.querySelector('#nat-answer').innerText.includes("
+                        "'capabilities shown') && !document.querySelector('#nat-answer')"
+                        ".innerText.includes('the 154 ')")
+    graph = "document.querySelector('#nat-heatmap .js-plotly-plot')"
+    p.wait_for_function(f"{graph}._fullData[1].y[0].length < 154")
+    platforms = p.evaluate(f"Array.from(new Set({graph}._fullData[1].y[0]))")
+    assert platforms == ["F-35A Lightning II"]
+    page.assert_clean()
