@@ -33,8 +33,9 @@ def add_cache_arguments(p: argparse.ArgumentParser) -> None:
 def read_options(args) -> dict:
     if args.max_file_mb is None:
         return {}
-    if not args.max_file_mb > 0:
-        raise CliUsage("--max-file-mb must be a positive number")
+    if not 0 < args.max_file_mb < float("inf"):  # nan and inf too (issue 11)
+        raise CliUsage(f"--max-file-mb must be a positive, finite number of MiB, got "
+                       f"{args.max_file_mb!r}")
     return {"max_file_bytes": int(args.max_file_mb * 1024 * 1024)}
 
 

@@ -208,7 +208,7 @@ def file_bytes(folder: Path, table: Table, report: ValidationReport,
                            f"file is {size:,} bytes, over the cap of {max_file_bytes:,} "
                            "bytes; raise the cap (--max-file-mb) if this is intended")
                 return None
-            data = fh.read(max_file_bytes + 1)
+            data = _read_capped(fh, size, max_file_bytes)
     except OSError as exc:
         report.add("error", "unreadable", fname, f"cannot read {fname}: {_why(exc)}")
         return None
@@ -218,3 +218,21 @@ def file_bytes(folder: Path, table: Table, report: ValidationReport,
                    "(--max-file-mb) if this is intended")
         return None
     return data
+
+
+def _read_capped(fh, size: int, cap: int) -> bytes:
+    """The file's bytes, at most ``cap + 1`` of them (more than ``cap``: too large).
+
+    One read of the size ``fstat`` gave (read() allocates what it is asked for, so never
+    the cap itself); a file that grew meanwhile is read on in 1 MiB pieces."""
+    data = fh.read(min(size, cap) + 1)
+    if len(data) <= size:
+        return data
+    parts, total = [data], len(data)
+    while total <= cap:
+        chunk = fh.read(min(1 << 20, cap + 1 - total))
+        if not chunk:
+            break
+        parts.append(chunk)
+        total += len(chunk)
+    return b"".join(parts)
