@@ -492,14 +492,33 @@ def test_preflight_refuses_the_package_folder(tmp_path, worked_copy):
 
 
 def test_preflight_reports_an_unwritable_folder_by_its_name(tmp_path, monkeypatch):
-    def read_only(path, mode=0o777):
-        raise OSError(30, "Read-only file system", os.fspath(path))
+    real_open = os.open
 
-    monkeypatch.setattr(outdir.os, "mkdir", read_only)
+    def read_only(path, flags=0, mode=0o777, **kwargs):
+        if flags & os.O_TMPFILE or flags == 0o777:
+            raise OSError(30, "Read-only file system", os.fspath(path))
+        return real_open(path, flags, mode, **kwargs)
+
+    monkeypatch.setattr(outdir.os, "open", read_only)
+    monkeypatch.setattr(outdir.os, "mkdir", lambda path, mode=0o777: read_only(path, mode))
     for out in (tmp_path, tmp_path / "new" / "out"):
         with pytest.raises(OSError) as info:
             check_output_dir(out)
         assert info.value.errno == 30 and info.value.filename == os.fspath(out)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_preflight_falls_back_to_a_probe_folder_without_o_tmpfile(tmp_path, monkeypatch):
+    real_open = os.open
+
+    def no_tmpfile(path, flags=0, mode=0o777, **kwargs):
+        if flags & os.O_TMPFILE:
+            raise OSError(95, "Operation not supported", os.fspath(path))
+        return real_open(path, flags, mode, **kwargs)
+
+    monkeypatch.setattr(outdir.os, "open", no_tmpfile)
+    assert check_output_dir(tmp_path / "out") == (tmp_path / "out").resolve()
+    assert list(tmp_path.iterdir()) == []
 
 
 # --------------------------------------------------------------------------- refusals

@@ -81,10 +81,17 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def _probe(folder: Path, name: str, reported: Path) -> None:
-    """Create and remove a folder in ``folder``: the one test of writability that also
-    holds for root (read-only mounts, immutable folders)."""
-    probe = folder / f".{name}{TMP_MARK}probe-{secrets.token_hex(4)}"
+    """Create and remove something in ``folder``: the one test of writability that also
+    holds for root (read-only mounts, immutable folders). An unnamed O_TMPFILE file leaves
+    no trace even if the process dies here; a probe folder is the fallback."""
     try:
+        try:
+            os.close(os.open(folder, os.O_TMPFILE | os.O_WRONLY, 0o600))
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                raise
+        probe = folder / f".{name}{TMP_MARK}probe-{secrets.token_hex(4)}"
         os.mkdir(probe, 0o700)
     except OSError as exc:
         raise _os_error(exc, reported) from None
