@@ -16,6 +16,7 @@ import math
 
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 
 __all__ = [
     "ALIGNMENT_COLOURS",
@@ -62,9 +63,15 @@ def _plain_all(values) -> list[str]:
     return [plain(v) for v in values]
 
 
+# Every figure starts from plotly_white as plotly's default template: naming the template
+# in update_layout validated and copied it again for each figure (about 9 of the 10 ms a
+# small figure took, and half the CPU of a what-if callback); the figures are the same.
+pio.templates.default = "plotly_white"
+
+
 def _layout(fig: go.Figure, **kw) -> go.Figure:
     kw.setdefault("margin", dict(l=10, r=10, t=40, b=10))
-    fig.update_layout(template="plotly_white", font=_FONT, **kw)
+    fig.update_layout(font=_FONT, **kw)
     return fig
 
 
