@@ -135,7 +135,7 @@ def test_poland_f35_plan_on_the_sample():
 def test_infeasible_goal_names_the_pairs():
     net = load_network(SAMPLE)
     res = plan_mitigation(net, capabilities=["capability:AUS/JAVELIN"], time_limit=20)
-    assert res.status == "infeasible" and not res.verified
+    assert not res.summary["feasible"] and not res.verified
     assert "supplier:AMPAC" in set(res.unbreakable["failure_point"])
     assert (res.residual["reason"] == "no candidate action can remove it").any()
 
@@ -213,7 +213,8 @@ def test_cover_is_optimal_against_brute_force(seed, tmp_path):
                 c = float(cost[list(sub)].sum())
                 best = c if best is None else min(best, c)
     assert res.summary["unbreakable"] == len(pairs & every)
-    assert res.status == ("optimal" if not (pairs & every) else "infeasible")
+    assert res.status == "optimal"
+    assert res.summary["feasible"] == (not (pairs & every))
     assert res.summary["cost"] == pytest.approx(best)
     left = _pairs(res.mitigated_package(), caps, kinds)
     assert not (breakable & left)
@@ -229,17 +230,23 @@ def test_budget_is_optimal_against_brute_force(seed, tmp_path):
     if not pairs:
         return
     budget = float(actions["cost"].sum()) / 2
+    rng = random.Random(seed)
+    weights = {c: float(rng.randint(0, 4)) for c in caps}
     res = plan_mitigation(net, actions, goal="budget", budget=budget, kinds=kinds,
-                          time_limit=30)
+                          weights=weights, time_limit=30)
+
+    def value(left):
+        return sum(weights[c] for c, _ in pairs - left)
+
     best = 0
     for r in range(len(actions) + 1):
         for sub in itertools.combinations(actions.index, r):
             if actions["cost"][list(sub)].sum() <= budget:
                 left = _pairs(apply_actions(net.package, actions, list(sub)), caps, kinds)
-                best = max(best, len(pairs - left))
+                best = max(best, value(left))
     assert res.summary["objective"] == best
     assert res.summary["cost"] <= budget
-    assert len(pairs - _pairs(res.mitigated_package(), caps, kinds)) == best
+    assert value(_pairs(res.mitigated_package(), caps, kinds)) == best
 
 
 # -- command line --------------------------------------------------------------------------
@@ -299,3 +306,15 @@ def test_cli_default_time_limit_matches_the_library():
     from riskgraph.cli import mitigation
 
     assert mitigation.DEFAULT_TIME_LIMIT == DEFAULT_TIME_LIMIT
+
+
+def test_time_limit_reports_best_plan_and_gap():
+    net = load_network(SAMPLE)
+    res = plan_mitigation(net, time_limit=0.001)
+    s = res.summary
+    assert s["status"] in ("time_limit", "greedy")
+    assert 0.0 <= s["gap"] <= 1.0 and s["bound"] <= s["objective"]
+    # whatever it stopped with is a verified plan for every pair some action can break
+    assert s["targets_met"] == s["targets"] - s["unbreakable"]
+    full = plan_mitigation(net)
+    assert full.status == "optimal" and full.summary["cost"] <= s["cost"]

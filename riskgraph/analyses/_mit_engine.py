@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.io.mitigations import apply_actions
-from riskgraph.model.network import SupplyNetwork
+from riskgraph.model.network import NODE_KINDS, SupplyNetwork
 
 __all__ = ["Engine", "Targets"]
 
@@ -69,7 +69,7 @@ class Engine:
 
         c = net.compiled
         crit = crit_sets(net, capabilities_only=True)
-        kind_names = np.asarray(net.nodes["kind"].to_numpy(dtype=object))
+        kind_names = np.asarray(NODE_KINDS, dtype=object)[c.kind]
         plat = dict(zip(c.capabilities.tolist(), c.topology.capability_platform.tolist()))
         out = []
         for cap in self.capabilities:

@@ -93,7 +93,7 @@ def _check(network, actions, goal, capabilities, kinds, scenarios, budget, time_
 
 def plan_mitigation(network: SupplyNetwork, actions: pd.DataFrame | None = None, *,
                     goal: str = "spof", capabilities=None, kinds=("supplier",),
-                    scenarios=(), budget: float | None = None,
+                    scenarios=(), budget: float | None = None, weights=None,
                     time_limit: float = DEFAULT_TIME_LIMIT) -> MitigationResult:
     """The cheapest verified plan for a goal (or the best within a budget).
 
@@ -112,10 +112,16 @@ def plan_mitigation(network: SupplyNetwork, actions: pd.DataFrame | None = None,
         :class:`~riskgraph.model.scenario.Scenario` objects (goal ``survive``).
     budget
         Largest total cost (goal ``budget``).
+    weights
+        Goal ``budget``: weight of each capability's pairs, a mapping typed capability id
+        -> weight >= 0 (default 1 each); ``"quantity"`` weighs by fielded quantity.
     time_limit
         Seconds for the whole solve; past it the best verified plan found is reported
         with its gap (status ``time_limit`` or ``greedy``).
     """
+    import time
+
+    start = time.monotonic()
     if actions is None:
         actions = getattr(network.package, "mitigations", None)
     kinds = tuple(kinds)
@@ -131,8 +137,12 @@ def plan_mitigation(network: SupplyNetwork, actions: pd.DataFrame | None = None,
     def met_fn(chosen):
         return engine.met(chosen)[ok] if len(ok) else np.zeros(0, bool)
 
+    # the limit counts from the call: finding targets and the all-actions check included
+    time_limit = max(0.05, time_limit - (time.monotonic() - start))
+
     if goal == "budget":
-        sol = solve_budget(cost, np.ones(len(ok)), relevant, float(budget), met_fn,
+        w = _weights(network, weights, engine.targets.capability)[ok]
+        sol = solve_budget(cost, w, relevant, float(budget), met_fn,
                            time_limit) if len(ok) else Solution(objective=0.0, bound=0.0,
                                                                 lp_bound=0.0)
     else:
@@ -141,6 +151,21 @@ def plan_mitigation(network: SupplyNetwork, actions: pd.DataFrame | None = None,
     met = np.zeros(T, dtype=bool)
     met[ok] = sol.met if sol.met is not None else False
     return _result(goal, engine, actions, sol, met, every, budget)
+
+
+def _weights(network: SupplyNetwork, weights, caps: list) -> np.ndarray:
+    if weights is None:
+        return np.ones(len(caps))
+    if isinstance(weights, str):
+        if weights != "quantity":
+            raise UsageError(f"unknown weights {weights!r}; valid: quantity or a mapping")
+        f = network.package.fielding
+        weights = dict(zip("capability:" + f["nation_id"] + "/" + f["platform_id"],
+                           f["quantity"].fillna(1.0)))
+    out = np.array([float(weights.get(c, 1.0)) for c in caps])
+    if not (np.isfinite(out).all() and (out >= 0).all()):
+        raise UsageError("weights must be finite numbers >= 0")
+    return out
 
 
 def _gap(goal: str, sol: Solution) -> float:
@@ -158,7 +183,7 @@ def _result(goal, engine: Engine, actions, sol: Solution, met, every, budget
     unbreakable = targets[~every].reset_index(drop=True)
     holds = bool(met.all()) if goal != "budget" else True
     summary = {
-        "goal": goal, "status": sol.status if every.all() or goal == "budget" else "infeasible",
+        "goal": goal, "status": sol.status, "feasible": bool(every.all()),
         "verified": holds and sol.met is not None, "actions": len(chosen),
         "cost": float(actions["cost"].to_numpy(dtype=float)[chosen].sum()),
         "objective": sol.objective, "bound": sol.bound, "lp_bound": sol.lp_bound,

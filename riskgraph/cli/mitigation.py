@@ -37,6 +37,9 @@ def _add_mitigate(sub) -> None:
                    help="only this scenario of the file (repeatable)")
     p.add_argument("--budget", type=float, default=None, metavar="B",
                    help="goal: remove the most capability-SPOF pairs for a total cost <= B")
+    p.add_argument("--weight", choices=("count", "quantity"), default="count",
+                   help="--budget: weigh each capability-SPOF pair 1 (count) or by the "
+                        "capability's fielded quantity (default count)")
     p.add_argument("--time-limit", type=float, default=DEFAULT_TIME_LIMIT, metavar="SECONDS",
                    help=f"stop the solve after this long and report the best verified plan "
                         f"and its gap (default {DEFAULT_TIME_LIMIT:g})")
@@ -109,8 +112,10 @@ def _cmd_mitigate(args) -> int:
     caps = _capabilities(args.capability)
     res = plan_mitigation(net, goal=goal, capabilities=caps, kinds=kinds,
                           scenarios=scenarios, budget=args.budget,
+                          weights="quantity" if args.weight == "quantity" else None,
                           time_limit=args.time_limit)
     params = {"goal": goal, "capabilities": caps, "kinds": kinds, "budget": args.budget,
+              "weight": args.weight,
               "time_limit": args.time_limit, "scenario_file": args.scenarios,
               "scenarios": [s.to_dict() for s in scenarios], "ownership": net.ownership}
     out = write_outputs(args.out, res.tables(), command="mitigate", package=net.package,
@@ -136,7 +141,8 @@ def _same_place(a, b) -> bool:
 def _mitigate_text(res) -> str:
     s = res.summary
     what = {"spof": "pairs", "budget": "pairs", "survive": "capability-scenario pairs"}
-    lines = [f"goal {s['goal']}: {s['status']}, "
+    lines = [f"goal {s['goal']}: {s['status']}"
+             f"{'' if s['feasible'] else ' (INFEASIBLE as a whole, see below)'}, "
              f"{'verified' if s['verified'] else 'NOT verified'} by re-running the analyses",
              f"plan: {s['actions']} action(s), total cost {s['cost']:g}; "
              f"{s['targets_met']} of {s['targets']} {what[s['goal']]} removed"]

@@ -26,7 +26,7 @@ import pandas as pd
 from riskgraph.io.report import ValidationReport, show_value
 
 __all__ = ["ACTION_KINDS", "KIND_COLUMNS", "apply_actions", "check_mitigations",
-           "substitute_rows"]
+           "substitute_rows", "synthetic_mitigations"]
 
 _FILE = "mitigations.csv"
 
@@ -183,6 +183,12 @@ def apply_actions(package, actions: pd.DataFrame, chosen) -> "object":
     add_src, add_bom = [], []
     if len(acts):
         sourcing, comps, bom = sourcing.copy(), comps.copy(), bom.copy()
+    rows_of: dict = {}  # (component, supplier) -> sourcing rows, for capacity actions
+    capacity = acts[acts["kind"] == "capacity"]
+    if len(capacity):
+        near = sourcing[sourcing["component_id"].isin(set(capacity["component_id"]))]
+        for i, c, s in zip(near.index, near["component_id"], near["supplier_id"]):
+            rows_of.setdefault((c, s), []).append(i)
     for aid, a in acts.iterrows():
         kind, comp = a["kind"], a["component_id"]
         if kind == "second_source":
@@ -191,8 +197,8 @@ def apply_actions(package, actions: pd.DataFrame, chosen) -> "object":
                             "lead_time_days": a.get("lead_time_days", np.nan),
                             "source": f"mitigation:{aid}"})
         elif kind == "capacity":
-            m = (sourcing["component_id"] == comp) & (sourcing["supplier_id"] == a["supplier_id"])
-            sourcing.loc[m, "share"] = np.maximum(sourcing.loc[m, "share"], float(a["share"]))
+            for i in rows_of.get((comp, a["supplier_id"]), ()):
+                sourcing.at[i, "share"] = max(sourcing.at[i, "share"], float(a["share"]))
         elif kind == "stock":
             comps.loc[comp, "stock_days"] = comps.loc[comp, "stock_days"] + float(a["stock_days"])
         elif kind == "substitute":
@@ -212,3 +218,46 @@ def apply_actions(package, actions: pd.DataFrame, chosen) -> "object":
     if any(f.name == "mitigations" for f in dataclasses.fields(package)):
         changes["mitigations"] = None
     return dataclasses.replace(package, **changes)
+
+
+def synthetic_mitigations(package, *, actions: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """Random valid candidate actions for a (generated) package, for benchmarks and tests.
+
+    About 70 % second sources for sole-sourced components (a supplier sited in another
+    nation), 20 % stock and 10 % capacity raises of existing shares below 1; costs 1-100.
+    The result passes :func:`check_mitigations`; write it as ``mitigations.csv``.
+    """
+    rng = np.random.default_rng(seed)
+    src = package.sourcing
+    sups = package.suppliers
+    site = sups["nation_id"]
+    counts = src["component_id"].value_counts()
+    sole = src[src["component_id"].map(counts) == 1]
+    sup_ids = sups.index.to_numpy(dtype=object)
+    have = set(zip(src["component_id"], src["supplier_id"]))
+    rows: list[dict] = []
+    n_second = int(actions * 0.7)
+    for i in rng.permutation(len(sole))[: 4 * n_second]:
+        if len(rows) >= n_second:
+            break
+        comp, cur = sole["component_id"].iat[i], sole["supplier_id"].iat[i]
+        for _ in range(5):
+            cand = sup_ids[rng.integers(len(sup_ids))]
+            if site[cand] != site[cur] and (comp, cand) not in have:
+                have.add((comp, cand))
+                rows.append(dict(kind="second_source", component_id=comp, supplier_id=cand,
+                                 share=0.5))
+                break
+    comps = package.components.index.to_numpy(dtype=object)
+    while len(rows) < int(actions * 0.9):
+        rows.append(dict(kind="stock", component_id=comps[rng.integers(len(comps))],
+                         stock_days=float(rng.integers(30, 181))))
+    low = src[src["share"] < 1]
+    for i in rng.permutation(len(low))[: actions - len(rows)]:
+        rows.append(dict(kind="capacity", component_id=low["component_id"].iat[i],
+                         supplier_id=low["supplier_id"].iat[i], share=1.0))
+    df = pd.DataFrame(rows)
+    df.insert(0, "action_id", [f"A{i:05d}" for i in range(len(df))])
+    df["cost"] = rng.integers(1, 101, len(df)).astype(float)
+    df["description"] = "synthetic"
+    return df.set_index("action_id")
