@@ -14,14 +14,14 @@ import os
 import signal
 import sys
 
-from riskgraph.cli import analysis, interchange, mitigation, tools
+from riskgraph.cli import analysis, interchange, mitigation, sovereignty, tools
 from riskgraph.cli.common import WARNINGS_PER_KIND, CliUsage, print_issues, print_warnings
 from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 
 __all__ = ["main", "EXIT_OK", "EXIT_USAGE", "EXIT_INVALID", "WARNINGS_PER_KIND"]
 
 #: The modules whose commands make up the CLI, in the order ``--help`` lists them.
-COMMAND_MODULES = [analysis, tools, interchange, mitigation]
+COMMAND_MODULES = [analysis, tools, interchange, mitigation, sovereignty]
 
 
 def _parser() -> argparse.ArgumentParser:
