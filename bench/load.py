@@ -354,7 +354,8 @@ def main(argv=None) -> int:
     p.add_argument("--package", default=str(SAMPLE))
     p.add_argument("--montecarlo", action="store_true",
                    help="run a Monte Carlo job meanwhile (and time a refused second one)")
-    p.add_argument("--mc-trials", type=int, default=50_000_000)
+    p.add_argument("--mc-trials", type=int, default=5_000_000,
+                   help="trials of the Monte Carlo job (the page allows up to 5,000,000)")
     p.add_argument("--soak", action="store_true", help="report memory growth after warm-up")
     p.add_argument("--warmup", type=float, default=60.0, help="seconds of warm-up (soak)")
     p.add_argument("--log", default=str(ROOT / "build" / "load-server.log"))
