@@ -15,6 +15,7 @@ def register(sub) -> None:
     """Add this module's commands to the subparsers ``sub``."""
     _add_import(sub)
     _add_export(sub)
+    _add_diff(sub)
 
 
 # --------------------------------------------------------------------------- import
