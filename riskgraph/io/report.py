@@ -138,5 +138,13 @@ def suggest(value: str, choices, limit: int = 20000) -> str:
     stripped = value.strip()
     if stripped != value and stripped in choices:
         return f" (did you mean {stripped!r}? the value has surrounding whitespace)"
+    if not value.isascii():
+        from riskgraph.io.characters import skeleton
+
+        plain = skeleton(value)
+        if plain != value and plain in choices:
+            odd = ", ".join(dict.fromkeys(f"U+{ord(c):04X}" for c in value if ord(c) > 126))
+            return (f" (did you mean {plain!r}? the value has look-alike characters: "
+                    f"{odd})")
     close = difflib.get_close_matches(value, list(choices), n=1, cutoff=0.75)
     return f" (did you mean {close[0]!r}?)" if close else ""
