@@ -252,14 +252,8 @@ def run_scenarios(network: SupplyNetwork, scenarios: Iterable[Scenario]) -> What
     info = network.capabilities.reindex(c.ids[caps])
     frames, exposed = [], []
     for j, s in enumerate(scenarios):
-        up, frac = np.zeros(len(caps), bool), np.zeros(len(caps))
-        first, total = np.full(len(caps), np.nan), np.zeros(len(caps))
-        for i, (jj, (outage, _, pos)) in enumerate(columns, start=1):
-            if jj != j:
-                continue
-            down = down_set_arrays(c, stock, outage, s.horizon_days)
-            up[pos], frac[pos] = up_all[caps[pos], i], frac_all[pos, i - 1]
-            first[pos], total[pos] = down.first(caps[pos]), down.total(caps[pos])
+        up, frac, first, total = _class_results(c, stock, columns, j, s.horizon_days,
+                                                up_all, frac_all)
         df = pd.DataFrame(
             {
                 "scenario": s.name,
@@ -416,6 +410,21 @@ def outage_margins(network: SupplyNetwork, scenario: Scenario) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------------ helpers
+
+
+def _class_results(c, stock, columns, j: int, horizon: float, up_all, frac_all):
+    """(up, supply_fraction, time_to_impact, days_lost) per capability of scenario ``j``,
+    each capability read from its class's column (docs/design.md §3.4)."""
+    caps = c.capabilities
+    up, frac = np.zeros(len(caps), bool), np.zeros(len(caps))
+    first, total = np.full(len(caps), np.nan), np.zeros(len(caps))
+    for i, (jj, (outage, _, pos)) in enumerate(columns, start=1):
+        if jj != j:
+            continue
+        down = down_set_arrays(c, stock, outage, horizon)
+        up[pos], frac[pos] = up_all[caps[pos], i], frac_all[pos, i - 1]
+        first[pos], total[pos] = down.first(caps[pos]), down.total(caps[pos])
+    return up, frac, first, total
 
 
 def _exposed(c, stock: np.ndarray, s: Scenario, outage: dict[int, float],
