@@ -9,6 +9,8 @@ CAPABILITY = "selected-capability"  # dcc.Store (session): capability picked las
 PACKAGE_BADGE = "package-badge"
 GLOBAL_MESSAGE = "global-message"
 NAV = "nav"
+NAV_TOGGLE = "nav-toggle"  # the header button showing/hiding the navigation when narrow
+SHELL = "app-shell"  # the dmc.AppShell (its navbar prop opens/closes the navigation)
 NAV_LINK = "nav-"  # prefix of each page's link in the navigation, then the page module
 
 # ---------------------------------------------------------------- overview

@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from . import ids
 
-__all__ = ["shell", "THEME"]
+__all__ = ["shell", "navbar", "NAV_BREAKPOINT", "NAV_JS", "THEME"]
 
 THEME = {
     "primaryColor": "blue",
@@ -28,6 +28,25 @@ def _nav():
     return html.Nav(links, id=ids.NAV, className="rg-nav", **{"aria-label": "pages"})
 
 
+#: Below this width the navigation is collapsed behind a toggle (68.75em = 1100 px).
+NAV_BREAKPOINT = "68.75em"
+
+
+def navbar(opened: bool) -> dict:
+    """The AppShell's navbar settings; ``opened`` only matters below the breakpoint."""
+    return {"width": 190, "breakpoint": NAV_BREAKPOINT, "collapsed": {"mobile": not opened}}
+
+
+#: Client side: the toggle opens/closes the navigation; following a link closes it.
+NAV_JS = """function (clicks, _path, expanded) {
+    var ctx = window.dash_clientside.callback_context;
+    var toggled = ctx.triggered.length && ctx.triggered[0].prop_id.indexOf("n_clicks") >= 0;
+    var open = toggled ? expanded !== "true" : false;
+    return [{width: 190, breakpoint: "%s", collapsed: {mobile: !open}},
+            open ? "true" : "false"];
+}""" % NAV_BREAKPOINT
+
+
 def shell():
     """The layout of every page (a function, so each page load gets fresh stores)."""
     return dmc.MantineProvider(
@@ -44,6 +63,11 @@ def shell():
                         dmc.Group(
                             [
                                 dmc.Group([
+                                    html.Button(
+                                        [html.Span("☰", **{"aria-hidden": "true"}), " Pages"],
+                                        id=ids.NAV_TOGGLE, className="rg-nav-toggle",
+                                        type="button", **{"aria-expanded": "false",
+                                                          "aria-controls": ids.NAV}),
                                     dmc.Title("riskgraph", order=1, size="h3"),
                                     dmc.Text("supply-chain dependency risk", c="dimmed",
                                              size="sm", visibleFrom="sm"),
@@ -54,14 +78,17 @@ def shell():
                             justify="space-between", h="100%", px="md",
                         ),
                     ),
-                    dmc.AppShellNavbar(_nav(), p="sm"),
+                    dmc.AppShellNavbar(_nav(), p="sm", className="rg-navbar"),
                     dmc.AppShellMain([
                         html.Div(id=ids.GLOBAL_MESSAGE),
                         dash.page_container,
                     ]),
                 ],
+                id=ids.SHELL,
                 header={"height": 56},
-                navbar={"width": 190, "breakpoint": "sm"},
+                # Below NAV_BREAKPOINT the navigation folds away behind the header's
+                # "Pages" button (issue 12: at 700 px it covered the page for good).
+                navbar=navbar(opened=False),
                 padding="md",
             ),
         ],

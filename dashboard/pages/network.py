@@ -75,7 +75,9 @@ def graph_box(graph_id, stylesheet, **kwargs):
         id=graph_id, elements=[], stylesheet=stylesheet, layout=GRAPH_LAYOUT,
         style={"width": "100%", "height": "300px"}, zoom=1, minZoom=1, maxZoom=1,
         userZoomingEnabled=False, userPanningEnabled=False, boxSelectionEnabled=False,
-        autoungrabify=True, **kwargs), className="rg-graph rg-graph-scroll")
+        autoungrabify=True, **kwargs), className="rg-graph rg-graph-scroll",
+        # focusable, so the scrolling box can be scrolled from the keyboard
+        tabIndex=0, role="region", **{"aria-label": "dependency graph (scrolls)"})
 
 
 def layout(**_query):

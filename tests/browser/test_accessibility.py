@@ -10,11 +10,13 @@ that only appears then.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 
 from .browserkit import Watched
+from .test_network_why import wait_js
 
 AXE = Path(__file__).parent / "assets" / "axe.min.js"
 #: The impacts that fail the test (axe's scale: minor, moderate, serious, critical).
@@ -56,6 +58,7 @@ def violations(page) -> list[str]:
 
 def page_paths(page) -> list[str]:
     page.goto("/")
+    page.page.locator("#nav a[href]").first.wait_for(state="attached")
     hrefs = page.page.eval_on_selector_all("#nav a[href]", "els => els.map(e => "
                                            "new URL(e.href).pathname)")
     assert set(READY) <= set(hrefs), hrefs
@@ -91,3 +94,87 @@ def test_no_violations_in_content_shown_after_interaction(axe_page):
     p.wait_for_timeout(800)
     found += check(page, "/network drawn")
     assert not found, f"{len(found)} serious/critical axe violations:\n" + "\n".join(found)
+
+
+def boxes(p, selectors: list[str]) -> dict:
+    return {s: p.locator(s).first.bounding_box() for s in selectors}
+
+
+def overlap(a, b) -> bool:
+    return (a["x"] < b["x"] + b["width"] and b["x"] < a["x"] + a["width"]
+            and a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"])
+
+
+def nav_shown(p) -> bool:
+    """Whether the navigation is on screen (Mantine slides a closed one out to the left)."""
+    return p.evaluate("(() => { const r = document.querySelector('#nav-network')"
+                      ".getBoundingClientRect(); return r.right > 0 && r.width > 0; })()")
+
+
+def test_narrow_window_navigation_folds_behind_a_toggle(browser, server):
+    """At 700 px the navigation is closed with a 'Pages' toggle (aria-expanded) that
+    opens it; following a link closes it again and the page is usable."""
+    ctx = browser.new_context(viewport={"width": 700, "height": 900})
+    page = Watched(ctx.new_page(), server.url)
+    try:
+        page.goto("/")
+        p = page.page
+        p.locator("#ov-headlines .rg-stat").first.wait_for()
+        toggle = p.locator("#nav-toggle")
+        assert toggle.is_visible() and toggle.get_attribute("aria-expanded") == "false"
+        assert not nav_shown(p)
+        # the page's own controls are reachable: nothing covers the capability picker
+        cap = p.locator("#ov-capability").bounding_box()
+        assert cap["x"] >= 0 and cap["x"] + cap["width"] <= 700
+        assert p.evaluate("(() => { const r = document.querySelector('#ov-capability')"
+                          ".getBoundingClientRect(); const e = document.elementFromPoint("
+                          "r.x + 10, r.y + r.height / 2); return e && e.closest("
+                          "'#ov-capability, .mantine-Select-root') !== null; })()")
+        toggle.click()
+        wait_js(p, "document.querySelector('#nav-network')"
+                            ".getBoundingClientRect().right > 0")
+        assert toggle.get_attribute("aria-expanded") == "true"
+        p.locator("#nav-network").click()
+        p.locator("#net-graph").wait_for()
+        wait_js(p, "document.querySelector('#nav-toggle')"
+                            ".getAttribute('aria-expanded') === 'false'")
+        p.wait_for_timeout(400)  # the slide-out transition
+        assert not nav_shown(p)
+        page.screenshot("narrow-700")
+        page.assert_clean()
+    finally:
+        ctx.close()
+
+
+def test_no_overlapping_controls_at_1024(browser, server):
+    """At 1024×768 no two controls of a page overlap (the kind filter used to cover the
+    what-if outage input on Overview)."""
+    ctx = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = Watched(ctx.new_page(), server.url)
+    try:
+        found = []
+        for path, ready in READY.items():
+            page.goto(path)
+            page.page.locator(ready).first.wait_for()
+            page.page.wait_for_timeout(300)
+            # Each control counted once, by its outermost element (a labelled input's
+            # wrapper, a segmented control, a switch, a button outside those).
+            controls = page.page.evaluate("""() => {
+                const sel = 'main .mantine-InputWrapper-root, main .mantine-SegmentedControl-root,'
+                    + ' main .mantine-Switch-root, main .mantine-Slider-root, main button';
+                const all = Array.from(document.querySelectorAll(sel))
+                    .filter(e => !e.closest('.ag-root-wrapper, .js-plotly-plot'));
+                return all.filter(e => !all.some(o => o !== e && o.contains(e)))
+                    .map(e => { const r = e.getBoundingClientRect();
+                        return {id: e.id || e.querySelector('[id]')?.id
+                                    || e.className.toString().slice(0, 40),
+                                x: r.x, y: r.y, width: r.width, height: r.height}; })
+                    .filter(b => b.width > 0 && b.height > 0); }""")
+            for a, b in itertools.combinations(controls, 2):
+                if overlap(a, b):
+                    found.append(f"{path}: {a['id']} overlaps {b['id']}")
+            assert page.page.evaluate("document.documentElement.scrollWidth") <= 1024, path
+        assert not found, "\n".join(found)
+        page.assert_clean()
+    finally:
+        ctx.close()

@@ -29,6 +29,30 @@ def contrast(a: str, b: str) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
+def wait_js(p, expression: str, timeout_s: float = 20.0):
+    """Poll a JavaScript expression (or function) until it is truthy.
+
+    Playwright's wait_for_function compiles its predicate with eval, which the dashboard's
+    Content-Security-Policy (no 'unsafe-eval') rightly refuses; page.evaluate is not
+    subject to it. An expression that throws (an element not there yet) counts as false.
+    """
+    import time
+
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            value = p.evaluate(expression)
+        except Error:
+            value = None
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        p.wait_for_timeout(100)
+
+
 def drawn_nodes(p, graph_id: str) -> list[dict]:
     """Every node as drawn: id, classes, shape, colours, rendered font size, label box."""
     return p.evaluate(f"""() => {{ const cy = {CY.format(id=graph_id)};
@@ -52,7 +76,7 @@ def overlaps(nodes: list[dict]) -> list[tuple[str, str]]:
 
 
 def wait_drawn(p, graph_id: str, minimum: int = 2):
-    p.wait_for_function(f"() => {{ const el = document.querySelector('#{graph_id}');"
+    wait_js(p, f"() => {{ const el = document.querySelector('#{graph_id}');"
                         f" return el && el._cyreg && el._cyreg.cy.nodes().length >= {minimum}; }}")
     p.wait_for_timeout(400)
 
@@ -64,7 +88,7 @@ def test_network_at_default_depth_is_readable(page):
     p = page.page
     pick(p, "#net-nation", "Poland")
     pick(p, "#net-platform", "F-35A")
-    p.wait_for_function("document.querySelector('#net-note').innerText.includes('POL F-35A')")
+    wait_js(p, "document.querySelector('#net-note').innerText.includes('POL F-35A')")
     wait_drawn(p, "net-graph", 20)
     nodes = drawn_nodes(p, "net-graph")
     assert len(nodes) >= 40  # the 55-node view that used to be unreadable
@@ -134,7 +158,7 @@ def test_why_opens_from_a_spof_clicked_on_overview(page):
     row.click()
     p.locator("#ov-answer-alert").wait_for()
     p.get_by_text("Why: the dependency chains").click()
-    p.wait_for_function("document.querySelector('#why-note') && "
+    wait_js(p, "document.querySelector('#why-note') && "
                         "document.querySelector('#why-note').innerText.includes('reaches')")
     assert p.locator("#why-note").inner_text().startswith(name)
     assert "/why?" in p.url and "capability%3APOL%2FF-35A" in p.url

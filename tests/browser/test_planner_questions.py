@@ -14,6 +14,7 @@ from riskgraph.analyses.structural import structural_analysis
 from riskgraph.views import capability_spofs
 
 from .browserkit import SAMPLE
+from .test_network_why import wait_js
 from .test_pages import pick
 
 POL_F35 = "capability:POL/F-35A"
@@ -35,7 +36,7 @@ def test_q1_poland_f35_single_points_of_failure(page, sample):
     p = page.page
     pick(p, "#ov-capability", "Poland F-35")  # action 1
     count = p.locator("#ov-spof-count")
-    p.wait_for_function("document.querySelector('#ov-spof-count').innerText.includes("
+    wait_js(p, "document.querySelector('#ov-spof-count').innerText.includes("
                         "'single point')")
     text = count.inner_text()
     assert text.startswith("Poland — F-35A Lightning II (POL/F-35A): "
@@ -63,14 +64,14 @@ def test_q3_the_most_damaging_nation(page, sample):
     top = d.nations.iloc[0]
     page.goto("/nations")
     p = page.page
-    p.wait_for_function("(e => e && e.innerText.includes('Most damaging'))("
+    wait_js(p, "(e => e && e.innerText.includes('Most damaging'))("
                         "document.querySelector('#nat-answer'))")
     text = p.locator("#nat-answer").inner_text()
     assert text.startswith(f"Most damaging: {top['name']} ({d.nations.index[0]}). ")
     assert f"lose {100 * top['mean_loss']:.0f}% of their supply on average" in text
     assert f"{top['capabilities_down']} go down entirely" in text
     graph = "document.querySelector('#nat-heatmap .js-plotly-plot')"
-    p.wait_for_function(f"{graph} && {graph}._fullData && {graph}._fullData.length == 2")
+    wait_js(p, f"{graph} && {graph}._fullData && {graph}._fullData.length == 2")
     bar_x = p.evaluate(f"Array.from({graph}._fullData[0].x)")
     assert bar_x == d.nations["name"].tolist()  # names, most damaging first
     # every capability row labelled: as many y tick labels as rows, none under 11 px
@@ -93,11 +94,11 @@ def test_nations_platform_picker_takes_enter_after_typing(page):
     p.keyboard.type("F-35")
     p.get_by_role("option").first.wait_for()
     p.keyboard.press("Enter")
-    p.wait_for_function("document.querySelector('#nat-answer').innerText.includes("
+    wait_js(p, "document.querySelector('#nat-answer').innerText.includes("
                         "'capabilities shown') && !document.querySelector('#nat-answer')"
                         ".innerText.includes('the 154 ')")
     graph = "document.querySelector('#nat-heatmap .js-plotly-plot')"
-    p.wait_for_function(f"{graph}._fullData[1].y[0].length < 154")
+    wait_js(p, f"{graph}._fullData[1].y[0].length < 154")
     platforms = p.evaluate(f"Array.from(new Set({graph}._fullData[1].y[0]))")
     assert platforms == ["F-35A Lightning II"]
     page.assert_clean()
