@@ -17,7 +17,7 @@ import numpy as np
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
-__all__ = ["Tree", "AllocationLP", "platform_tree", "build_lp", "solve_weighted",
+__all__ = ["Tree", "AllocationLP", "platform_tree", "prune", "build_lp", "solve_weighted",
            "solve_maxmin"]
 
 
@@ -30,6 +30,7 @@ class Tree:
     nodes: list
     edges: list
     units: np.ndarray
+    topo: list      # node positions, parents before children
 
 
 def platform_tree(platform: str, children: dict) -> Tree:
@@ -52,15 +53,51 @@ def platform_tree(platform: str, children: dict) -> Tree:
     out: dict[int, list] = {}
     for u, w, q, _ in edges:
         out.setdefault(u, []).append((w, q))
-    ready = [0]
+    ready, topo = [0], []
     while ready:
         u = ready.pop()
+        topo.append(u)
         for w, q in out.get(u, ()):
             units[w] += q * units[u]
             indeg[w] -= 1
             if indeg[w] == 0:
                 ready.append(w)
-    return Tree(order, edges, units)
+    return Tree(order, edges, units, topo)
+
+
+def prune(tree: Tree, cut: set) -> Tree | None:
+    """The part of a tree the cut components can constrain, or None when they cannot
+    constrain the platform at all.
+
+    A node matters when it is cut, or a plain child matters, or every member of one of
+    its substitute groups matters (a group with an uncut member is always met).
+    """
+    plain: dict[int, list] = {}
+    groups: dict[tuple, list] = {}
+    for k, (u, w, _, g) in enumerate(tree.edges):
+        (groups.setdefault((u, g), []) if g else plain.setdefault(u, [])).append((k, w))
+    by_node: dict[int, list] = {}
+    for (u, _), members in groups.items():
+        by_node.setdefault(u, []).append(members)
+    matters = np.zeros(len(tree.nodes), dtype=bool)
+    for u in reversed(tree.topo):
+        matters[u] = (tree.nodes[u] in cut or any(matters[w] for _, w in plain.get(u, ()))
+                      or any(all(matters[w] for _, w in m) for m in by_node.get(u, ())))
+    if not matters[0]:
+        return None
+    keep_edges = [k for u, ws in plain.items() if matters[u] for k, w in ws if matters[w]]
+    keep_edges += [k for (u, _), m in groups.items() if matters[u]
+                   and all(matters[w] for _, w in m) for k, _ in m]
+    reach = {0}
+    for u in tree.topo:  # parents first: keep what the kept edges reach from the root
+        if u in reach:
+            reach.update(tree.edges[k][1] for k in keep_edges if tree.edges[k][0] == u)
+    nodes = sorted(reach)
+    pos = {v: i for i, v in enumerate(nodes)}
+    edges = [(pos[u], pos[w], q, g) for k in sorted(keep_edges)
+             for u, w, q, g in [tree.edges[k]] if u in pos]
+    return Tree([tree.nodes[v] for v in nodes], edges, tree.units[nodes],
+                [pos[v] for v in tree.topo if v in pos])
 
 
 @dataclass
@@ -116,6 +153,8 @@ def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
             cap_terms.setdefault(comp, []).append((p[k], quantity[ci]))
     cap_rows = {}
     for comp, terms in cap_terms.items():
+        if sigma.get(comp, 1.0) >= 1.0:
+            continue  # never binding: every f <= 1 and the full demand fits
         cap_rows[comp] = len(rhs)
         row(terms, sigma.get(comp, 1.0) * demand.get(comp, 0.0))
     A = coo_matrix((vals, (rows, cols)), shape=(len(rhs), col)).tocsr()
@@ -153,30 +192,37 @@ def _f_rows(lp: AllocationLP, M: np.ndarray):
     return coo_matrix((M[r, k], (r, lp.f_index[k])), shape=(M.shape[0], lp.n_vars))
 
 
-def solve_maxmin(lp: AllocationLP, weight: np.ndarray, groups: np.ndarray
-                 ) -> tuple[np.ndarray, float]:
+def solve_maxmin(lp: AllocationLP, weight: np.ndarray, groups: np.ndarray,
+                 in_lp: np.ndarray) -> tuple[np.ndarray, float]:
     """Max-min fairness across groups (nations): first the largest t with every group's
     weighted share ``sum(w f) / sum(w) >= t``; then, holding every group at t, the most
-    weighted capability. Returns the solution and t."""
+    weighted capability. ``weight`` and ``groups`` cover every capability, ``in_lp`` the
+    positions of those in the LP (the others are fielded whole). Returns the solution and
+    t."""
     from scipy.sparse import hstack, vstack
 
     labels = np.unique(groups)
-    M = np.zeros((len(labels), len(weight)))
+    full = np.zeros((len(labels), len(weight)))
     for i, g in enumerate(labels):
         mine = groups == g
         total = weight[mine].sum()
-        M[i, mine] = weight[mine] / total if total > 0 else 1.0 / mine.sum()
-    # variables: x, then t; rows: t - M f <= 0
+        full[i, mine] = weight[mine] / total if total > 0 else 1.0 / mine.sum()
+    outside = np.ones(len(weight), dtype=bool)
+    outside[in_lp] = False
+    offset = full[:, outside].sum(axis=1)
+    M = full[:, in_lp]
+    weight = weight[in_lp]
+    # variables: x, then t; rows: t - M f <= offset
     c = np.zeros(lp.n_vars + 1)
     c[-1] = -1.0
     A = vstack([hstack([lp.A_ub, coo_matrix((lp.A_ub.shape[0], 1))]),
                 hstack([_f_rows(lp, -M), coo_matrix(np.ones((len(labels), 1)))])]).tocsr()
-    b = np.r_[lp.b_ub, np.zeros(len(labels))]
+    b = np.r_[lp.b_ub, offset]
     bounds = _bounds(lp, 1)
     bounds[-1] = (0.0, 1.0)
     res = linprog(c, A_ub=A, b_ub=b, bounds=bounds, method="highs")
     if res.status != 0:
         raise RuntimeError(f"allocation LP failed: {res.message}")
     t = float(res.x[-1])
-    x = solve_weighted(lp, weight, floor=(M, np.full(len(labels), max(t - 1e-9, 0.0))))
+    x = solve_weighted(lp, weight, floor=(M, np.maximum(t - 1e-9 - offset, 0.0)))
     return x, t

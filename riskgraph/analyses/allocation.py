@@ -34,7 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from riskgraph.analyses._alloc_lp import build_lp, platform_tree, solve_maxmin, solve_weighted
+from riskgraph.analyses._alloc_lp import (build_lp, platform_tree, prune, solve_maxmin,
+                                          solve_weighted)
 from riskgraph.errors import UsageError
 from riskgraph.model.network import SupplyNetwork
 from riskgraph.model.scenario import Scenario
@@ -148,15 +149,23 @@ def allocate(network: SupplyNetwork, scenario: Scenario, *, objective: str = "we
     for p, q in zip(caps["platform_id"], quantity):
         for comp, u in zip(trees[p].nodes, trees[p].units):
             demand[comp] = demand.get(comp, 0.0) + q * u
-    lp = build_lp(list(zip(caps["platform_id"])), trees, quantity, sigma, demand)
-    x_w = _snap(solve_weighted(lp, quantity))
-    x_f, floor = solve_maxmin(lp, quantity, caps["nation_id"].to_numpy())
-    x_f = _snap(x_f)
+    cut = {comp for comp, v in sigma.items() if v < 1.0}
+    pruned = {p: prune(t, cut) for p, t in trees.items()}
+    in_lp = np.flatnonzero([pruned[p] is not None for p in caps["platform_id"]])
+    lp = build_lp([(caps["platform_id"].iat[i],) for i in in_lp], pruned, quantity[in_lp],
+                  sigma, demand)
+    f_w, f_f = np.ones(len(caps)), np.ones(len(caps))
+    floor = 1.0
+    if len(in_lp):
+        x_w = _snap(solve_weighted(lp, quantity[in_lp]))
+        x_f, floor = solve_maxmin(lp, quantity, caps["nation_id"].to_numpy(), in_lp)
+        x_f = _snap(x_f)
+        f_w[in_lp], f_f[in_lp] = x_w[lp.f_index], x_f[lp.f_index]
     prop = np.array([a[c.index[k], 1] for k in caps.index])
-    chosen = x_w if objective == "weighted" else x_f
-    alloc = _allocation_table(scenario, caps, trees, lp, quantity, sigma, chosen, prop)
-    summary = _summary_table(network, scenario, caps, trees, quantity, sigma,
-                             prop, x_w[lp.f_index], x_f[lp.f_index])
+    chosen = None if not len(in_lp) else x_w if objective == "weighted" else x_f
+    alloc = _allocation_table(scenario, caps, pruned, lp, in_lp, quantity, sigma, chosen,
+                              prop)
+    summary = _summary_table(network, scenario, caps, trees, quantity, sigma, prop, f_w, f_f)
     return AllocationResult(scenario, objective, alloc, summary, floor)
 
 
@@ -168,16 +177,18 @@ def _snap(x: np.ndarray) -> np.ndarray:
     return x
 
 
-def _allocation_table(s, caps, trees, lp, quantity, sigma, x, prop) -> pd.DataFrame:
-    """Component x capability rows for the components whose supply the scenario cuts."""
+def _allocation_table(s, caps, pruned, lp, in_lp, quantity, sigma, x, prop) -> pd.DataFrame:
+    """Component x capability rows for the components whose supply the scenario cuts and
+    that constrain the capability (a cut member of a group with an uncut one does not)."""
     rows = []
-    for ci, (cap, row) in enumerate(caps.iterrows()):
-        t = trees[row["platform_id"]]
+    for li, ci in enumerate(in_lp.tolist()):
+        row = caps.iloc[ci]
+        t = pruned[row["platform_id"]]
         for k, comp in enumerate(t.nodes):
             if sigma.get(comp, 1.0) >= 1 - _EPS:
                 continue
             need = quantity[ci] * t.units[k]
-            got = quantity[ci] * x[lp.p_index[ci][k]]
+            got = quantity[ci] * x[lp.p_index[li][k]]
             rows.append((s.name, row["nation_id"], row["platform_id"], comp, need, got,
                          got / need if need > 0 else 0.0, need * prop[ci],
                          prop[ci], sigma.get(comp, 1.0)))
@@ -216,10 +227,16 @@ def _survival(days_buffer: float, f: float, horizon: float) -> float:
 def _summary_table(network, s, caps, trees, quantity, sigma, prop, f_w, f_f) -> pd.DataFrame:
     stock = network.package.components["stock_days"]
     rows = []
+    buffers: dict = {}  # per platform, computed only where some fraction falls short
     for ci, (cap, row) in enumerate(caps.iterrows()):
         t = trees[row["platform_id"]]
-        short = np.array([sigma.get(comp, 1.0) < 1 - _EPS for comp in t.nodes])
-        buf = _buffer_days(t, stock, short)
+        if min(prop[ci], f_w[ci], f_f[ci]) >= 1 - _EPS:
+            buf = np.inf
+        elif row["platform_id"] in buffers:
+            buf = buffers[row["platform_id"]]
+        else:
+            short = np.array([sigma.get(comp, 1.0) < 1 - _EPS for comp in t.nodes])
+            buf = buffers[row["platform_id"]] = _buffer_days(t, stock, short)
         rows.append(("capability", s.name, row["nation_id"], row["platform_id"],
                      quantity[ci], prop[ci], f_w[ci], f_f[ci],
                      *(_survival(buf, f, s.horizon_days) for f in (prop[ci], f_w[ci], f_f[ci]))))
