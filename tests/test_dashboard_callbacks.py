@@ -297,7 +297,7 @@ def test_nations_callbacks(ws):
 def test_fill_whatif_lists_the_package_scenarios(ws):
     names, names_b, points, note = whatif.fill_whatif(None)
     assert "Solid-rocket-motor plant fire (Camden, 6 months)" in [n["value"] for n in names]
-    assert names == names_b and note is None
+    assert names == names_b and note is no_update
     assert any(p["value"] == "nation:CHN" for p in points)
 
 
@@ -431,10 +431,16 @@ def test_run_whatif_saves_up_to_four_and_shows_differences(ws):
         assert len(values) > 1
     assert rows  # 200 days takes the F-35As down, 120 does not
     # unticking one removes it; clearing removes all
+    names = [s["name"] for s in session["saved"]]
     out = triggered(f"{ids.WI_SAVED}.value", ["China 30"], whatif.run_whatif, None, None,
                     [CHINA], None, "A", 365, "days_lost", None, None, None, ["China 30"],
-                    session, None, None)
+                    session, None, None, names)
     assert [s["name"] for s in out[0]["saved"]] == ["China 30"]
+    # a picker just drawn (offering nothing yet) removes nothing
+    out = triggered(f"{ids.WI_SAVED}.value", [], whatif.run_whatif, None, None, [CHINA],
+                    None, "A", 365, "days_lost", None, None, None, [], session, None, None,
+                    [])
+    assert out[0]["saved"] == session["saved"]
     out = triggered(f"{ids.WI_CLEAR_B}.n_clicks", 1, whatif.run_whatif, None, None,
                     [CHINA], None, "A", 365, "days_lost", None, None, 1, None, session,
                     None, None)

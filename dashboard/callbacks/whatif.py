@@ -128,7 +128,7 @@ def fill_whatif(key, _page=None):
     names = [{"value": n, "label": n} for n in scenarios]
     fps = p.failure_point_options
     points = picker_options(fps)
-    note = None
+    note = no_update  # not None: a link's error shown by edit_scenario must stay
     if problems is not None:
         from ..components import message
 
@@ -155,7 +155,7 @@ def _from_session(p, session):
     """The editor as this tab left it (the page was visited before in this session)."""
     if not isinstance(session, dict) or session.get("package") != p.ref.key \
             or not isinstance(session.get("rows"), list) or not session["rows"]:
-        return (no_update,) * 5 + (None,)
+        return (no_update,) * 6
     spec = rows_to_spec(p, session["rows"], session.get("name"), session.get("horizon"))
     metric = session.get("metric")
     return (scenario_rows(p, spec_to_scenario(spec)), spec["name"], spec["horizon_days"],
@@ -170,7 +170,7 @@ def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selecte
     p = loaded(key)
     trigger = ctx.triggered_id
     rows = rows if isinstance(rows, list) else []
-    keep = (no_update,) * 5 + (None,)
+    keep = (no_update,) * 6  # (a message, e.g. a link's error, stays)
     if trigger == ids.WI_LOAD:
         if not load:
             return keep
@@ -217,9 +217,19 @@ def _add_saved(saved: list, spec: dict) -> list:
     return kept + [spec]
 
 
-def saved_after(entry, saved, rows, name, horizon, load_b, picked) -> list[dict]:
+def _names(options) -> list:
+    if not isinstance(options, list):
+        return []
+    return [o.get("value") if isinstance(o, dict) else o for o in options]
+
+
+def saved_after(entry, saved, rows, name, horizon, load_b, picked, shown=None) -> list[dict]:
     """The saved scenarios after this event: one saved from the table or loaded from the
-    file, some unticked, all cleared, or unchanged (each checked again)."""
+    file, some unticked, all cleared, or unchanged (each checked again).
+
+    ``shown`` is the list the 'Compared scenarios' picker offers: an untick counts only
+    when it offers exactly the saved scenarios (a picker just drawn, still empty, is not
+    the user removing them all)."""
     saved = saved if isinstance(saved, list) else []
     if len(saved) > MAX_SAVED:
         raise InputError("the saved scenarios are malformed; clear them")
@@ -227,6 +237,8 @@ def saved_after(entry, saved, rows, name, horizon, load_b, picked) -> list[dict]
     if _fired(f"{ids.WI_CLEAR_B}.n_clicks"):
         return []
     if _fired(f"{ids.WI_SAVED}.value"):
+        if sorted(map(str, _names(shown))) != sorted(s["name"] for s in saved):
+            return saved
         picked = picked if isinstance(picked, list) else []
         return [s for s in saved if s["name"] in picked]
     if _fired(f"{ids.WI_LOAD_B}.value") and load_b:
@@ -255,7 +267,7 @@ def _distinct(a: Scenario, saved: list[dict]) -> list[Scenario]:
     return out
 
 
-def _empty_run(session, saved, metric, message_=None):
+def _empty_run(session, saved, metric, message_=no_update):
     blank = figures.empty_figure("Add a failure point or load a scenario.")
     names = [s["name"] for s in saved]
     return (session, None, None, blank, [], figures.empty_figure("", height=200), [],
@@ -264,7 +276,7 @@ def _empty_run(session, saved, metric, message_=None):
 
 @user_errors(15)
 def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pin, load_b,
-               clear_b, picked, session, prefill, key):
+               clear_b, picked, session, prefill, key, shown=None):
     """Run scenario A and the saved ones: the story, heatmap, margins, timeline, exposed
     points, scenarios side by side, the session state and the link.
 
@@ -284,7 +296,7 @@ def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pi
     metric = check_choice(metric, "metric", METRICS)
     session = session if isinstance(session, dict) and session.get("package") == p.ref.key \
         else {}
-    saved = saved_after(p, session.get("saved"), rows, name, horizon, load_b, picked)
+    saved = saved_after(p, session.get("saved"), rows, name, horizon, load_b, picked, shown)
     state = {"package": p.ref.key, "rows": rows, "name": name, "horizon": horizon,
              "metric": metric, "saved": saved}
     if not rows:
@@ -428,6 +440,7 @@ def _register_results(app) -> None:
         State(ids.WI_SESSION, "data"),
         State(ids.WI_PREFILL, "data"),
         State(ids.PACKAGE, "data"),
+        State(ids.WI_SAVED, "data"),
         prevent_initial_call=True,
     )(run_whatif)
     app.clientside_callback(URL_SYNC, Output(ids.WI_URL_DONE, "data"),

@@ -121,7 +121,7 @@ def test_the_poland_f35_question_in_under_a_minute(page):
             break
     assert after != before
     flat = [v for row in after for v in row if v is not None]
-    assert max(flat) == 100
+    assert max(flat) > 0  # days lost within the horizon (the result's lead)
     p.locator("#wi-timeline .js-plotly-plot").wait_for()
     page.screenshot("whatif")
     page.assert_clean()
@@ -145,9 +145,8 @@ def test_whatif_loads_a_scenario_and_compares(page):
     assert cell.inner_text() == "20"
     pick(p, "#wi-load-b", "AMPAC")
     p.locator("#wi-compare .ag-row").first.wait_for()
-    assert p.locator("#wi-heatmap-b .js-plotly-plot").is_visible()
-    p.locator("#wi-compare").get_by_text("B: supply lost").wait_for()
-    page.screenshot("whatif-compare")
+    p.locator("#wi-side .js-plotly-plot").nth(1).wait_for()
+    p.locator("#wi-compare .ag-header-group-text", has_text="AMPAC").wait_for()
     page.assert_clean()
 
 
