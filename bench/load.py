@@ -56,11 +56,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(package: Path, workers: int, log: Path, timeout: float = 120.0):
+def start_server(package: Path, workers: int, log: Path, timeout: float = 120.0,
+                 threads: int = 8):
     """``(process, url)`` of a dashboard serving ``package``, once it answers."""
     port = free_port()
     cmd = [sys.executable, "-m", "riskgraph_dashboard.server", str(package), "--port",
-           str(port), "--workers", str(workers)]
+           str(port), "--workers", str(workers), "--threads", str(threads)]
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT,
                                 start_new_session=True)
@@ -228,13 +229,22 @@ class Budget:
             return self.left >= 0
 
 
-def watch_memory(pid: int, stats: Stats, stop: threading.Event, every: float = 1.0):
-    proc, t0 = psutil.Process(pid), time.monotonic()
+def server_processes(pid: int, workers: int) -> list:
+    """The server's process, and its worker processes when there are several (a Monte
+    Carlo job or an upload check, children of those, is not counted)."""
+    main = psutil.Process(pid)
+    return [main] + (main.children() if workers > 1 else [])
+
+
+def watch_memory(pid: int, workers: int, stats: Stats, stop: threading.Event,
+                 every: float = 1.0):
+    t0 = time.monotonic()
     while not stop.wait(every):
         try:
-            stats.rss.append((time.monotonic() - t0, proc.memory_info().rss))
+            rss = sum(p.memory_info().rss for p in server_processes(pid, workers))
         except psutil.NoSuchProcess:
-            return
+            continue
+        stats.rss.append((time.monotonic() - t0, rss))
 
 
 def start_montecarlo(url: str, deps: list, trials: int) -> dict:
@@ -262,7 +272,7 @@ def run(args) -> dict:
     """Size: one load run end to end (server, sessions, memory, figures)."""
     package = Path(args.package)
     log = Path(args.log)
-    proc, url = start_server(package, args.workers, log)
+    proc, url = start_server(package, args.workers, log, threads=args.threads)
     stats, stop = Stats(), threading.Event()
     try:
         deps = fetch_json(url + "/_dash-dependencies")
@@ -271,8 +281,8 @@ def run(args) -> dict:
         warm = Client(url)
         warm.post(callback_body(deps, RUN, whatif_values(points[0], 30)))
         warm.close()
-        monitor = threading.Thread(target=watch_memory, args=(proc.pid, stats, stop),
-                                   daemon=True)
+        monitor = threading.Thread(target=watch_memory,
+                                   args=(proc.pid, args.workers, stats, stop), daemon=True)
         monitor.start()
         extra = {}
         if args.montecarlo:
@@ -293,7 +303,7 @@ def run(args) -> dict:
             extra["job_still_running_at_end"] = busy_now
     finally:
         stop.set()
-        cpu = _cpu_seconds(proc.pid)
+        cpu = _cpu_seconds(proc.pid, args.workers)
         stop_server(proc)
     return summarise(args, stats, wall, cpu, extra)
 
@@ -309,12 +319,12 @@ def start_montecarlo_busy_check(url, deps, trials) -> bool:
         client.close()
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def _cpu_seconds(pid: int, workers: int) -> float | None:
     try:
-        t = psutil.Process(pid).cpu_times()
-        return round(t.user + t.system, 1)
+        times = [p.cpu_times() for p in server_processes(pid, workers)]
     except psutil.NoSuchProcess:
         return None
+    return round(sum(t.user + t.system for t in times), 1)
 
 
 def summarise(args, stats: Stats, wall: float, cpu, extra: dict) -> dict:
@@ -324,7 +334,7 @@ def summarise(args, stats: Stats, wall: float, cpu, extra: dict) -> dict:
     after = [b for t, b in stats.rss if t > args.warmup]
     out = {
         "sessions": args.sessions, "seconds": args.seconds, "rate_per_session": args.rate,
-        "workers": args.workers, "requests": len(lat) + len(stats.errors),
+        "workers": args.workers, "threads": args.threads, "requests": len(lat) + len(stats.errors),
         "errors": len(stats.errors), "first_errors": stats.errors[:5],
         "throughput_per_s": round((len(lat) + len(stats.errors)) / wall, 1),
         "p50_ms": round(percentile(lat, 50) * 1000), "p95_ms": round(percentile(lat, 95) * 1000),
@@ -350,7 +360,8 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=60)
     p.add_argument("--rate", type=float, default=1.0, help="what-ifs per second per session")
     p.add_argument("--max-requests", type=int, default=200_000)
-    p.add_argument("--workers", type=int, default=8, help="server threads (--workers)")
+    p.add_argument("--workers", type=int, default=1, help="server processes (--workers)")
+    p.add_argument("--threads", type=int, default=8, help="threads per process (--threads)")
     p.add_argument("--package", default=str(SAMPLE))
     p.add_argument("--montecarlo", action="store_true",
                    help="run a Monte Carlo job meanwhile (and time a refused second one)")

@@ -93,6 +93,34 @@ def _child(conn, folder, files, limits) -> None:  # pragma: no cover - runs in t
         conn.close()
 
 
+class _ProcessSlot:
+    """An exclusive, non-blocking lock on a file, shared by the worker processes of one
+    server (``with _ProcessSlot(path) as free``); always free where ``fcntl`` is missing."""
+
+    def __init__(self, path):
+        self.path = path
+        self._fh = None
+
+    def __enter__(self) -> bool:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: one process anyway
+            return True
+        self._fh = open(self.path, "a+b")
+        try:
+            fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except OSError:
+            self._fh.close()
+            self._fh = None
+            return False
+
+    def __exit__(self, *exc):
+        if self._fh is not None:
+            self._fh.close()  # closing releases the lock
+        return False
+
+
 class Intake:
     """One upload at a time, checked and analysed in a child process within limits."""
 
@@ -107,15 +135,21 @@ class Intake:
     def take(self, ws, files, name: str) -> IntakeResult:
         """Check ``files`` (``(filename, bytes)`` pairs) and, when they make a valid
         package within the limits, register it with workspace ``ws`` and load it."""
+        busy = IntakeResult(None, [], "Another upload is being checked and analysed; "
+                            "try again when it is done.", "warning", "Busy")
         if not self._slot.acquire(blocking=False):
-            return IntakeResult(None, [], "Another upload is being checked and analysed; "
-                                "try again when it is done.", "warning", "Busy")
-        folder = ws.new_upload_folder()
+            return busy
         try:
-            outcome = self._run_child(folder, files)
-            return self._finish(ws, folder, outcome, name)
+            with _ProcessSlot(ws.work_dir / "intake.lock") as free:
+                if not free:  # another worker process of this server has one
+                    return busy
+                folder = ws.new_upload_folder()
+                try:
+                    outcome = self._run_child(folder, files)
+                    return self._finish(ws, folder, outcome, name)
+                finally:
+                    shutil.rmtree(folder, ignore_errors=True)  # moved away when taken in
         finally:
-            shutil.rmtree(folder, ignore_errors=True)  # moved away when it was taken in
             self._slot.release()
 
     def _run_child(self, folder, files) -> dict:

@@ -1,15 +1,15 @@
 """Running the dashboard: ``riskgraph dashboard [PACKAGE] [--host H] [--port P] [--auth U:P]
-[--workers N] [--max-request-mb M] [--max-nodes N]``.
+[--workers N] [--threads T] [--max-request-mb M] [--max-nodes N]``.
 
 :func:`serve` is what the CLI calls. Secure defaults: it binds 127.0.0.1; any other
 address needs ``--auth user:password`` (HTTP basic auth on every request) or it refuses
 with exit status 2; debug mode and Dash's dev tools are off whatever ``DASH_DEBUG``,
 ``FLASK_DEBUG``, ``HOST`` or ``PORT`` say (host and port come only from the arguments);
 request bodies are capped (see :mod:`.auth`). It serves with waitress, a production WSGI
-server in pure Python: one process whose ``--workers`` threads answer requests (Werkzeug's
-development server is never used). Put a TLS-terminating proxy in front of it when it is
-reachable from a network, since basic auth sends the password with every request
-(SECURITY.md).
+server in pure Python: ``--workers`` processes (default one) on one listening socket, each
+answering with ``--threads`` threads (Werkzeug's development server is never used). Put a
+TLS-terminating proxy in front of it when it is reachable from a network, since basic auth
+sends the password with every request (SECURITY.md).
 """
 
 from __future__ import annotations
@@ -24,12 +24,15 @@ from riskgraph.errors import EXIT_INVALID, EXIT_OK, EXIT_USAGE
 from .auth import SERVER_NAME, is_loopback, parse_auth, security_headers
 
 __all__ = ["serve", "default_packages", "make_server", "return_large_blocks",
-           "DEFAULT_WORKERS", "EXIT_OK",
+           "DEFAULT_THREADS", "DEFAULT_WORKERS", "EXIT_OK",
            "EXIT_USAGE", "EXIT_INVALID"]
 
-#: Request threads of the production server: enough for a team of planners (each
-#: callback holds one only while it runs; long work runs as a background job).
-DEFAULT_WORKERS = 8
+#: Request threads of each server process: enough for a team of planners (each callback
+#: holds one only while it runs; long work runs in a child process).
+DEFAULT_THREADS = 8
+#: Server processes (``--workers``): one holds everything in one place; more use more
+#: cores (each has its own copy of the analyses in memory).
+DEFAULT_WORKERS = 1
 
 _REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -56,7 +59,7 @@ def _fail(message: str, status: int) -> int:
 
 def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
           max_request_mb: float | None = None, workers: int = DEFAULT_WORKERS,
-          max_nodes: int | None = None) -> int:
+          threads: int = DEFAULT_THREADS, max_nodes: int | None = None) -> int:
     """Run the dashboard until interrupted; returns the exit status.
 
     Parameters
@@ -72,7 +75,10 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
     max_request_mb
         Largest request body accepted, in MiB (default 80: a 50 MiB upload, base64).
     workers
-        Request threads of the server.
+        Server processes sharing the port (each with ``threads`` request threads); more
+        than one needs ``fork``-free process start-up and uses one core each.
+    threads
+        Request threads of each process.
     max_nodes
         Largest uploaded package accepted, in nodes (default
         :data:`~.uploads.DEFAULT_MAX_NODES`).
@@ -84,8 +90,8 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
         ``--auth``, bad port or limits, missing package folder, port in use), 3 when the
         first package is invalid.
     """
-    problem, credentials = _check_options(host, port, auth, workers, max_request_mb,
-                                          max_nodes)
+    problem, credentials = _check_options(host, port, auth, workers, threads,
+                                          max_request_mb, max_nodes)
     if problem:
         return _fail(problem, EXIT_USAGE)
     paths = default_packages(packages or ())
@@ -103,11 +109,15 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
 
     limit = DEFAULT_MAX_REQUEST_BYTES if max_request_mb is None \
         else int(float(max_request_mb) * 2**20)
+    if workers > 1:
+        spec = dict(packages=[str(p) for p in paths], auth=credentials, limit=limit,
+                    max_nodes=max_nodes, threads=threads)
+        return _serve_processes(spec, host, port, workers)
     app = create_app([str(p) for p in paths], auth=credentials, max_request_bytes=limit,
                      max_nodes=max_nodes)
     workspace = app.server.config[CONFIG_KEY]
     try:
-        server = make_server(app.server.wsgi_app, host, port, threads=workers,
+        server = make_server(app.server.wsgi_app, host, port, threads=threads,
                              max_request_bytes=limit)
     except OSError as err:
         workspace.close()
@@ -115,7 +125,7 @@ def serve(packages, *, host: str = "127.0.0.1", port: int = 8050, auth=None,
 
     shown = f"[{host}]" if ":" in host else host
     print(f"riskgraph dashboard on http://{shown}:{server.effective_port}/ — package "
-          f"{paths[0]}{' (basic auth on)' if credentials else ''}; {workers} worker "
+          f"{paths[0]}{' (basic auth on)' if credentials else ''}; 1 process, {threads} "
           "thread(s); Ctrl+C to stop", file=sys.stderr, flush=True)
     _serve_until_stopped(server, workspace)
     return EXIT_OK
@@ -145,13 +155,16 @@ def return_large_blocks() -> bool:
         return False
 
 
-def make_server(wsgi, host: str, port: int, *, threads: int = DEFAULT_WORKERS,
-                max_request_bytes: int):
+def make_server(wsgi, host: str | None, port: int | None, *,
+                threads: int = DEFAULT_THREADS, max_request_bytes: int, sockets=None):
     """A waitress server for ``wsgi`` (not started: call ``run()``; ``close()`` stops it).
 
     Its ``Server`` header names no version, bodies over ``max_request_bytes`` are refused
     (413) from their ``Content-Length`` before they are read, and its own error answers
     carry the same security headers as the app's.
+
+    ``sockets``: listening sockets to serve instead of binding ``host`` and ``port`` (the
+    worker processes of :func:`serve` share the one their parent bound).
 
     Raises
     ------
@@ -161,8 +174,9 @@ def make_server(wsgi, host: str, port: int, *, threads: int = DEFAULT_WORKERS,
     from waitress.server import create_server
 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" noise
+    where = dict(sockets=sockets) if sockets else dict(host=host, port=port)
     server = create_server(
-        wsgi, host=host, port=port, threads=int(threads), ident=SERVER_NAME,
+        wsgi, **where, threads=int(threads), ident=SERVER_NAME,
         max_request_body_size=int(max_request_bytes), channel_timeout=60,
         connection_limit=200, clear_untrusted_proxy_headers=True, expose_tracebacks=False)
     server.channel_class = _channel_class()
@@ -192,17 +206,101 @@ def _channel_class():
     return GuardedChannel
 
 
-def _check_options(host, port, auth, workers, max_request_mb, max_nodes):
+def _serve_processes(spec: dict, host: str, port: int, workers: int) -> int:
+    """Bind once, run ``workers`` server processes on that socket (restarting any that
+    dies) until Ctrl+C or SIGTERM, then stop them, any Monte Carlo job and the shared
+    work folder. They share the work folder, so uploads, the job slot and background
+    results are seen by all."""
+    import multiprocessing
+    import shutil
+    import socket
+    import tempfile
+    import time
+
+    from .state import JobGate
+
+    try:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.create_server((host.strip("[]"), port), family=family, backlog=1024)
+    except OSError as err:
+        return _fail(f"cannot listen on {host}:{port}: {err.strerror or err}", EXIT_USAGE)
+    spec["work_dir"] = tempfile.mkdtemp(prefix="riskgraph-dashboard-")
+    ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+
+    def start():
+        proc = ctx.Process(target=_worker, args=(sock, spec), name="riskgraph-worker")
+        proc.start()
+        return proc
+
+    procs = [start() for _ in range(workers)]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"riskgraph dashboard on http://{shown}:{sock.getsockname()[1]}/ — package "
+          f"{spec['packages'][0]}{' (basic auth on)' if spec['auth'] else ''}; {workers} "
+          f"processes of {spec['threads']} thread(s); Ctrl+C to stop",
+          file=sys.stderr, flush=True)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        while True:
+            time.sleep(1.0)
+            for i, proc in enumerate(procs):
+                if not proc.is_alive():
+                    print(f"riskgraph dashboard: worker {proc.pid} ended ({proc.exitcode});"
+                          " starting another", file=sys.stderr, flush=True)
+                    procs[i] = start()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.join(20)
+            if proc.is_alive():
+                proc.kill()
+        sock.close()
+        _stop_job_of(JobGate(Path(spec["work_dir"]) / "jobs"))
+        shutil.rmtree(spec["work_dir"], ignore_errors=True)
+    return EXIT_OK
+
+
+def _worker(sock, spec: dict) -> None:  # pragma: no cover - runs in a worker process
+    """One server process of :func:`_serve_processes`: the app on the shared socket."""
+    from .app import create_app
+    from .state import CONFIG_KEY
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    return_large_blocks()
+    app = create_app(spec["packages"], auth=spec["auth"], work_dir=spec["work_dir"],
+                     max_request_bytes=spec["limit"], max_nodes=spec["max_nodes"])
+    server = make_server(app.server.wsgi_app, None, None, threads=spec["threads"],
+                         max_request_bytes=spec["limit"], sockets=[sock])
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()
+        app.server.config[CONFIG_KEY].close()
+
+
+def _check_options(host, port, auth, workers, threads, max_request_mb, max_nodes):
     """``(problem, credentials)``: what is wrong with the listening and limit options
     (None when nothing is) and the parsed ``--auth``."""
     problem = _check_listen(host, port)
     if problem:
         return problem, None
-    for value, name, lo in ((workers, "--workers", 1), (max_nodes, "--max-nodes", 1)):
+    for value, name, hi in ((workers, "--workers", 64), (threads, "--threads", 256),
+                            (max_nodes, "--max-nodes", 10**8)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or not lo <= value <= (256 if name == "--workers" else
-                                                         10**8)):
-            return f"{name} must be a whole number of at least {lo}, got {value!r}", None
+                                  or not 1 <= value <= hi):
+            return f"{name} must be a whole number from 1 to {hi:,}, got {value!r}", None
     if max_request_mb is not None and not (isinstance(max_request_mb, (int, float))
                                            and 0 < max_request_mb <= 4096):
         return f"--max-request-mb must be from 0 to 4096, got {max_request_mb!r}", None
@@ -273,9 +371,13 @@ def _serve_until_stopped(server, workspace) -> None:
 
 def _stop_job(workspace) -> None:
     """Kill a Monte Carlo job still running when the server stops."""
+    _stop_job_of(workspace.gate)
+
+
+def _stop_job_of(gate) -> None:
     import psutil
 
-    holder = workspace.gate.holder()
+    holder = gate.holder()
     pid = holder.get("pid") if holder else None
     if pid:
         try:
@@ -293,9 +395,11 @@ if __name__ == "__main__":  # pragma: no cover - `python -m riskgraph_dashboard.
     parser.add_argument("--port", type=int, default=8050)
     parser.add_argument("--auth", default=None, metavar="USER:PASSWORD")
     parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS)
+    parser.add_argument("--threads", type=int, default=DEFAULT_THREADS)
     parser.add_argument("--max-request-mb", type=float, default=None)
     parser.add_argument("--max-nodes", type=int, default=None)
     args = parser.parse_args()
     sys.exit(serve(args.packages, host=args.host, port=args.port, auth=args.auth,
-                   workers=args.workers, max_request_mb=args.max_request_mb,
+                   workers=args.workers, threads=args.threads,
+                   max_request_mb=args.max_request_mb,
                    max_nodes=args.max_nodes))

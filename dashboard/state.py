@@ -235,9 +235,32 @@ class Workspace:
         with self._lock:
             ref = self._refs.get(key)
         if ref is None:
+            ref = self._adopt_upload(key)
+        if ref is None:
             raise InputError("this package is no longer loaded on the server (it may have "
                              "restarted); choose a package on the Data page")
         return ref
+
+    def _adopt_upload(self, key: str) -> PackageRef | None:
+        """An upload another worker process of this server took in (same work folder):
+        its folder ``uploads/<content hash>`` and ``uploads/<content hash>.json``."""
+        import json
+        import re
+
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            return None
+        folder, meta = self.upload_dir / key, self.upload_dir / f"{key}.json"
+        try:
+            name = json.loads(meta.read_text(encoding="utf-8"))["name"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if not folder.is_dir():
+            return None
+        with self._lock:
+            if key not in self._refs:
+                self._refs[key] = PackageRef(key, str(name), str(folder), "upload")
+                self._uploads.append(key)
+            return self._refs[key]
 
     def refs(self) -> list[PackageRef]:
         with self._lock:
@@ -272,16 +295,22 @@ class Workspace:
     def add_upload(self, folder: Path, name: str) -> PackageRef:
         """Register a validated package folder made by :mod:`.uploads` (moved under the
         workspace, named by its content hash) and return its reference."""
+        import json
+
         package = riskgraph.read_package(folder)  # raises ValidationError if invalid
         key = package.content_hash
+        known = self._refs.get(key) or self._adopt_upload(key)
+        if known is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+            return known
         with self._lock:
-            if key in self._refs:
-                shutil.rmtree(folder, ignore_errors=True)
-                return self._refs[key]
             dest = self.upload_dir / key
             if dest.exists():
                 shutil.rmtree(dest)
             os.replace(folder, dest)
+            # for the other worker processes of this server (see _adopt_upload)
+            (self.upload_dir / f"{key}.json").write_text(json.dumps({"name": name}),
+                                                          encoding="utf-8")
             ref = PackageRef(key, name, str(dest), "upload")
             self._refs[key] = ref
             self._uploads.append(key)
@@ -289,7 +318,8 @@ class Workspace:
                 old = self._uploads.pop(0)
                 old_ref = self._refs.pop(old, None)
                 self._loaded.pop(old, None)
-                if old_ref is not None:
+                if old_ref is not None and old_ref.origin == "upload":
+                    (self.upload_dir / f"{old}.json").unlink(missing_ok=True)
                     shutil.rmtree(old_ref.path, ignore_errors=True)
             return ref
 

@@ -234,3 +234,51 @@ def test_workspace_caches_by_content_hash(tmp_path):
             ws.bundled_key("nope")
     finally:
         ws.close()
+
+
+def test_several_worker_processes_share_uploads_and_stop_together(tmp_path):
+    """--workers 2: two processes on one socket; an upload taken in by one is usable
+    through both (new connections land on either), and SIGTERM stops them all."""
+    import base64
+    import importlib.util
+    import psutil
+
+    from hostile import hostile_package
+
+    spec = importlib.util.spec_from_file_location("bench_load_w", ROOT / "bench" / "load.py")
+    load = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = load
+    spec.loader.exec_module(load)
+    try:
+        proc, url = load.start_server(WORKED, 2, tmp_path / "server.log", threads=2)
+        try:
+            workers = [c for c in psutil.Process(proc.pid).children()
+                       if "resource_tracker" not in " ".join(c.cmdline())]
+            assert len(workers) == 2
+            deps = load.fetch_json(url + "/_dash-dependencies")
+            package = hostile_package(tmp_path / "other", source=WORKED)
+            contents = [f"data:text/csv;base64,{base64.b64encode(p.read_bytes()).decode()}"
+                        for p in sorted(package.glob("*.csv"))]
+            names = [p.name for p in sorted(package.glob("*.csv"))]
+            client = load.Client(url, timeout=120)
+            status, data = client.post(load.callback_body(deps, "data-upload.contents", {
+                "data-upload.contents": contents, "data-upload.filename": names}))
+            client.close()
+            assert status == 200, data[:300]
+            key = json.loads(data)["response"]["package-key"]["data"]
+            assert isinstance(key, str) and len(key) == 64
+            point = load.failure_points(WORKED)[0]
+            for _ in range(12):  # fresh connections: the kernel spreads them over both
+                client = load.Client(url)
+                values = dict(load.whatif_values(point, 30), **{"package-key.data": key})
+                status, data = client.post(load.callback_body(deps, load.RUN, values))
+                client.close()
+                assert status == 200 and b"wi-summary" in data
+                assert b"no longer loaded" not in data, data[:300]
+        finally:
+            load.stop_server(proc)
+        assert proc.returncode == 0
+        assert not any(w.is_running() and w.status() != psutil.STATUS_ZOMBIE
+                       for w in workers)
+    finally:
+        del sys.modules[spec.name]

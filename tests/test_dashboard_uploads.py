@@ -202,3 +202,25 @@ def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace):
     bad = intake.take(workspace, [("nations.csv", b"nation_id,name\nX,\n")], "bad")
     assert bad.key is None and bad.title == "Invalid package" and bad.problems
     assert _nothing_left(workspace)
+
+
+def test_an_upload_is_seen_by_every_worker_process_of_the_server(tmp_path):
+    """Worker processes share the work folder: a package one took in, another finds by
+    its content hash; a made-up or climbing key finds nothing."""
+    import shutil
+
+    from riskgraph_dashboard.state import InputError, Workspace
+
+    a = Workspace([WORKED], work_dir=tmp_path / "shared")
+    b = Workspace([WORKED], work_dir=tmp_path / "shared")
+    folder = a.new_upload_folder()
+    for p in SAMPLE.glob("*.csv"):
+        shutil.copy(p, folder / p.name)
+    ref = a.add_upload(folder, "sample.zip")
+    seen = b.ref(ref.key)
+    assert (seen.key, seen.name, seen.path, seen.origin) == (ref.key, "sample.zip", ref.path,
+                                                             "upload")
+    assert b.get(ref.key).network is not None
+    for bad in ("0" * 64, "../" + ref.key, ref.key.upper(), ref.key + ".json"):
+        with pytest.raises(InputError):
+            b.ref(bad)

@@ -21,8 +21,10 @@ def _add_dashboard(sub) -> None:
     p.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
                    help="HTTP basic auth on every route (required off loopback)")
-    p.add_argument("--workers", type=int, default=8, metavar="N",
-                   help="request threads of the server (waitress; default 8)")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="server processes sharing the port, one core each (default 1)")
+    p.add_argument("--threads", type=int, default=8, metavar="T",
+                   help="request threads of each server process (default 8)")
     p.add_argument("--max-request-mb", type=float, default=None, metavar="MB",
                    help="largest request body accepted, in MiB (default 80: a 50 MiB "
                         "upload, base64-encoded)")
@@ -49,7 +51,8 @@ def _cmd_dashboard(args) -> int:
     from riskgraph_dashboard.server import serve
 
     return serve(args.package, host=args.host, port=args.port, auth=args.auth,
-                 workers=args.workers, max_request_mb=args.max_request_mb,
+                 workers=args.workers, threads=args.threads,
+                 max_request_mb=args.max_request_mb,
                  max_nodes=args.max_nodes)
 
 
