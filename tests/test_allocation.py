@@ -115,6 +115,7 @@ def _need_check(net, res):
 def test_random_packages_respect_supply_and_beat_proportional(seed, tmp_path):
     net, scenario = _random_case(seed, tmp_path)
     res = allocate(net, scenario)
+    assert res.verified
     _need_check(net, res)
     caps = res.summary[res.summary["level"] == "capability"]
     q = caps["quantity"]

@@ -53,6 +53,7 @@ class AllocationResult:
     allocation: pd.DataFrame
     summary: pd.DataFrame
     fair_floor: float
+    verified: bool = False
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"allocation.csv": self.allocation, "allocation_summary.csv": self.summary}
@@ -66,7 +67,11 @@ class AllocationResult:
                  f"{(w * caps['optimal']).sum():,.1f}, fair {(w * caps['fair']).sum():,.1f}"
                  f" of {w.sum():,.0f}",
                  f"worst-off nation's share: proportional {nat['proportional'].min():.3f}, "
-                 f"optimal {nat['optimal'].min():.3f}, fair {nat['fair'].min():.3f}"]
+                 f"optimal {nat['optimal'].min():.3f}, fair {nat['fair'].min():.3f}",
+                 "verified: every allocation within each component's supply; the "
+                 "proportional column equals the what-if's supply" if self.verified else
+                 "NOT verified: an allocation exceeds a supply or the proportional column "
+                 "differs from the what-if"]
         short = caps[caps["proportional"] < 1 - _EPS].sort_values(["nation_id", "platform_id"])
         for row in short.head(12).itertuples():
             lines.append(f"    {row.nation_id}/{row.platform_id}: proportional "
@@ -166,7 +171,27 @@ def allocate(network: SupplyNetwork, scenario: Scenario, *, objective: str = "we
     alloc = _allocation_table(scenario, caps, pruned, lp, in_lp, quantity, sigma, chosen,
                               prop)
     summary = _summary_table(network, scenario, caps, trees, quantity, sigma, prop, f_w, f_f)
-    return AllocationResult(scenario, objective, alloc, summary, floor)
+    ok = len(in_lp) == 0 or (_within_supply(lp, x_w) and _within_supply(lp, x_f))
+    ok = ok and _matches_whatif(network, scenario, caps, prop)
+    return AllocationResult(scenario, objective, alloc, summary, floor, ok)
+
+
+def _within_supply(lp, x: np.ndarray) -> bool:
+    """Every cut component's deliveries fit its supply (the LP's rows, re-evaluated)."""
+    rows = np.fromiter(lp.cap_rows.values(), dtype=np.int64, count=len(lp.cap_rows))
+    if not len(rows):
+        return True
+    used = lp.A_ub[rows] @ x
+    return bool((used <= lp.b_ub[rows] * (1 + 1e-7) + 1e-7).all())
+
+
+def _matches_whatif(network, scenario, caps, prop) -> bool:
+    """The proportional column is the what-if's supply (§4.6), re-run independently."""
+    from riskgraph.analyses.whatif import run_scenario
+
+    w = run_scenario(network, scenario).capabilities.reindex(caps.index)
+    expect = (w["supply_fraction"] * w["baseline_supply_fraction"]).to_numpy(dtype=float)
+    return bool(np.allclose(expect, prop, atol=1e-9))
 
 
 def _snap(x: np.ndarray) -> np.ndarray:
