@@ -17,7 +17,8 @@ One module per concept:
 * :mod:`.detail` — one node's side panel;
 * :mod:`.heatmap` — matrices for heatmaps;
 * :mod:`.nations` — nation dependence and alliance-only survivability;
-* :mod:`.whatif` — what-if matrices, down intervals and headline;
+* :mod:`.montecarlo` — the two kinds of importance of a Monte Carlo run;
+* :mod:`.whatif` — what-if matrices, down intervals, headline, story, margins, differences;
 * :mod:`.why` — the dependency chains from a failure point to a capability.
 
 Graph walks use the compiled arrays (:attr:`SupplyNetwork.compiled`), so they scale to
@@ -29,6 +30,7 @@ from .detail import node_detail, node_inputs
 from .heatmap import Heatmap, capability_matrix, exposure_heatmap
 from .lookup import capability_index, nation_names, node_index
 from .nations import nation_dependence, survivability_summary
+from .montecarlo import importance_views
 from .options import KIND_LABELS, capability_options, failure_point_options, node_options
 from .search import search_options, search_table, search_words, table_text
 from .sites import supplier_sites
@@ -70,6 +72,7 @@ __all__ = [
     "whatif_headline",
     "whatif_matrix",
     "whatif_story",
+    "importance_views",
     "margin_rows",
     "scenario_differences",
     "DIFFERENCE_METRICS",
