@@ -78,13 +78,13 @@ def test_no_metric_is_computed_in_the_dashboard(path):
 
 #: The command line is a front end like the dashboard (STYLE.md): its `dashboard` command
 #: may start the app; the library modules may not touch Dash.
-FRONT_ENDS = {"cli.py"}
+FRONT_ENDS = {"cli/tools.py"}  # `riskgraph dashboard` lives there
 
 
 def test_the_library_knows_nothing_of_dash():
     library = DASHBOARD.parent / "riskgraph"
     for path in sorted(library.rglob("*.py")):
-        if path.name in FRONT_ENDS:
+        if path.relative_to(library).as_posix() in FRONT_ENDS:
             continue
         for node in ast.walk(_tree(path)):
             if isinstance(node, (ast.Import, ast.ImportFrom)):
@@ -111,7 +111,7 @@ def test_the_boundary_check_catches_violations(tmp_path):
 
 def test_cli_reaches_the_dashboard_only_through_serve():
     """The CLI's one door into the dashboard is riskgraph_dashboard.server.serve."""
-    cli = DASHBOARD.parent / "riskgraph" / "cli.py"
+    cli = DASHBOARD.parent / "riskgraph" / "cli" / "tools.py"
     dash_imports = []
     for node in ast.walk(_tree(cli)):
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] in {
