@@ -47,6 +47,12 @@ def _basic(user, password):
     (dict(auth=":password"), "non-empty"),
     (dict(port=70000), "--port"),
     (dict(port="8050"), "--port"),
+    (dict(workers=0), "--workers"),
+    (dict(workers=True), "--workers"),
+    (dict(threads=1000), "--threads"),
+    (dict(max_nodes=0), "--max-nodes"),
+    (dict(max_request_mb=-1), "--max-request-mb"),
+    (dict(max_request_mb="80"), "--max-request-mb"),
 ])
 def test_serve_refuses_unsafe_or_bad_options(capsys, kwargs, text):
     assert serve([str(WORKED)], **kwargs) == 2
