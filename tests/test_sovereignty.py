@@ -130,3 +130,133 @@ def test_cli_needs_one_of_nation_or_coalition(tmp_path):
     assert main(["sovereignty", str(FIXTURE), "--out", str(tmp_path / "o")]) == 2
     assert main(["sovereignty", str(FIXTURE), "--nation", "POL", "--coalition", "EU",
                  "--out", str(tmp_path / "o")]) == 2
+
+
+# --------------------------------------------------- confidence and data gaps (§3.5)
+
+
+def _ref_weakest(net, cap: str, point: str) -> float:
+    """Weakest confidence of the rows a (capability, point) finding rests on, from the
+    networkx graph and the raw tables (an independent reading of docs/design.md §3.5)."""
+    import networkx as nx
+
+    pkg = net.package
+    g = net.graph
+    platform = next(iter(g.predecessors(cap)))
+    upstream = nx.ancestors(g, platform) | {platform}
+    values = []
+    kind, _, ident = point.partition(":")
+    for r in pkg.sourcing.itertuples(index=False):
+        if f"component:{r.component_id}" not in upstream:
+            continue
+        sup = pkg.suppliers.loc[r.supplier_id]
+        owner = sup["owner_nation_id"] if isinstance(sup["owner_nation_id"], str) \
+            else sup["nation_id"]
+        hit = ((kind == "component" and r.component_id == ident)
+               or (kind == "supplier" and r.supplier_id == ident)
+               or (kind == "nation" and ident in (sup["nation_id"], owner)))
+        if hit and not np.isnan(r.confidence):
+            values.append(r.confidence)
+    if kind == "veto" and pkg.controls is not None:
+        nation = cap.split(":")[1].split("/")[0]
+        comps, sups = set(pkg.components.index), set(pkg.suppliers.index)
+        from riskgraph.io.controls import resolve_item, split_exempt
+        for r in pkg.controls.itertuples(index=False):
+            item = resolve_item(r.item_id, comps, sups)[0]
+            if (r.controlling_nation_id == ident and item in upstream and nation != ident
+                    and nation not in split_exempt(r.exempt_nation_ids)
+                    and not np.isnan(r.confidence)):
+                values.append(r.confidence)
+    return min(values) if values else np.nan
+
+
+def _write_confidences(folder: Path, rng: random.Random) -> None:
+    import csv
+
+    path = folder / "sourcing.csv"
+    with open(path, encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    rows[0] += ["confidence", "source"]
+    for row in rows[1:]:
+        row += [rng.choice(["", "0.3", "0.7", "0.95"]), rng.choice(["", "SIPRI", "annual report"])]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_findings_confidence_matches_reference(seed, tmp_path):
+    from riskgraph.analyses.confidence import findings_confidence
+    from riskgraph.analyses.structural import structural_analysis
+
+    rng = random.Random(seed)
+    folder = tmp_path / "p"
+    write_random_package(rng, folder)
+    write_random_controls(rng, folder)
+    _write_confidences(folder, rng)
+    net = load_network(folder)
+    fc = findings_confidence(net, structural_analysis(net))
+    spofs = fc[fc["finding"] == "spof"]
+    for cap, point, got in zip(spofs["capability"], spofs["failure_point"],
+                               spofs["weakest_confidence"]):
+        want = _ref_weakest(net, cap, point)
+        assert (np.isnan(got) and np.isnan(want)) or got == want, (cap, point)
+    pairs = fc[fc["finding"] == "pair"]
+    for cap, both, got in zip(pairs["capability"], pairs["failure_point"],
+                              pairs["weakest_confidence"]):
+        a, b = both.split(";")
+        want = np.nanmin([_ref_weakest(net, cap, a), _ref_weakest(net, cap, b), np.inf])
+        assert got == want or (np.isnan(got) and want == np.inf)
+    for point, flags in zip(spofs["failure_point"], spofs["assumptions"]):
+        in_house = point.startswith("component:") and \
+            point.split(":", 1)[1] not in set(net.package.sourcing["component_id"])
+        assert ("in-house" in flags) == in_house
+
+
+def test_data_gaps_and_unknown_switch(tmp_path):
+    import shutil
+
+    from riskgraph.analyses.confidence import data_gaps, unknown_sourcing, with_unknown_failed
+    from riskgraph.analyses.structural import structural_analysis
+    from riskgraph.analyses.whatif import run_scenarios
+    from riskgraph.model.scenario import Scenario
+
+    folder = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, folder)
+    with open(folder / "components.csv", "a") as f:
+        f.write("GEAR,Gear,part,\n")
+    with open(folder / "bom.csv", "a") as f:
+        f.write("TRUCK,GEAR\n")
+    net = load_network(folder)
+    gaps = data_gaps(net, structural_analysis(net))
+    by = {g: set(gaps.loc[gaps["gap"] == g, "item"]) for g in set(gaps["gap"])}
+    assert by["unknown-sourcing"] == {"component:GEAR"}
+    assert by["no-sourcing"] == {"component:JET", "component:TRUCK"}
+    low = gaps[gaps["gap"] == "low-confidence-spof"]
+    assert low["line"].tolist() == [4]  # AXLE <- S_US2, confidence 0.4, decides AXLE's SPOF
+    assert "nation:POL" in by["default-probability"]
+    assert unknown_sourcing(net) == ["component:GEAR"]
+    s = with_unknown_failed(net, Scenario("x"))
+    res = run_scenarios(net, [s]).capabilities.reset_index().set_index("capability")
+    assert not res.loc["capability:POL/TRUCK", "up"] and res.loc["capability:POL/JET", "up"]
+
+
+def test_cli_sovereignty_writes_confidence_tables(tmp_path):
+    out = tmp_path / "out"
+    assert main(["sovereignty", str(FIXTURE), "--nation", "POL", "--out", str(out)]) == 0
+    assert (out / "findings_confidence.csv").exists() and (out / "data_gaps.csv").exists()
+
+
+def test_cli_whatif_unknown_failed(tmp_path):
+    import shutil
+
+    folder = tmp_path / "pkg"
+    shutil.copytree(FIXTURE, folder)
+    with open(folder / "components.csv", "a") as f:
+        f.write("GEAR,Gear,part,\n")
+    with open(folder / "bom.csv", "a") as f:
+        f.write("TRUCK,GEAR\n")
+    out = tmp_path / "w"
+    assert main(["whatif", str(folder), "--unknown-failed", "--fail", "nation:GBR",
+                 "--out", str(out)]) == 0
+    text = (out / "whatif_capabilities.csv").read_text()
+    assert "POL,TRUCK,False" in text

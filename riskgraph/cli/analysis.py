@@ -76,6 +76,9 @@ def _add_whatif(sub) -> None:
     p.add_argument("--name", default="ad hoc", help="ad hoc: the scenario's name")
     p.add_argument("--compare", action="store_true",
                    help="also write whatif_compare.csv: the scenarios side by side")
+    p.add_argument("--unknown-failed", action="store_true",
+                   help="treat unknown sourcing as failed: every component with neither "
+                        "sourcing nor BOM rows fails too (what the data gaps could hide)")
     p.set_defaults(run=_cmd_whatif)
 
 
@@ -187,6 +190,10 @@ def _cmd_whatif(args) -> int:
     else:
         scenarios = [scenario_from_options(net, args.fail, args.capacity, days=args.days,
                                            horizon_days=args.horizon_days, name=args.name)]
+    if args.unknown_failed:  # docs/design.md §3.5: what the data gaps could hide
+        from riskgraph.analyses.confidence import with_unknown_failed
+
+        scenarios = [with_unknown_failed(net, s) for s in scenarios]
     result = run_scenarios(net, scenarios)
     tables = result.tables(compare=args.compare)
     params = {"scenarios": [s.to_dict() for s in scenarios], "ownership": net.ownership,
