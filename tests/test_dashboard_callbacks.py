@@ -540,9 +540,31 @@ def test_monte_carlo_admission_job_and_busy(ws):
     # the slot is free again, and the same ticket cannot run twice
     assert ws.gate.holder() is None
     assert is_message(montecarlo.run_job(progress.append, ticket)[-1], "not admitted")
-    rows, fig, status, msg = montecarlo.show_result(ref, None)
+    rows, nations, fig, fig_p, status, msg = montecarlo.show_result(ref, None)
     assert len(rows) == len(ws.get(None).network.capabilities) and msg is None
-    assert 0 <= rows[0]["p_unavailable"] <= 1 and fig.data
+    assert 0 <= rows[0]["p_unavailable"] <= 1 and fig.data and fig_p.data
+    # the answer to "the yearly probability of losing each capability", in %
+    top = rows[0]
+    assert f"{100 * top['p_unavailable']:.1f}% a year" in text_of(status)
+    assert top["name"] in text_of(status)
+    # per-nation results on the page, by name
+    net = ws.get(None).network
+    assert {r["nation_id"] for r in nations} == set(net.capabilities["nation_id"])
+    assert all(r["name"] == net.package.nations.at[r["nation_id"], "name"] for r in nations)
+    # RAW ("would matter if it failed") and Birnbaum x p ("given its probability") apart:
+    # the second never shows a point that cannot fail
+    from riskgraph.analyses.montecarlo import MonteCarloResult  # noqa: F401 - the type
+    with ws.results() as cache:
+        result = cache.get(ref["cache"])
+    probs = result.ranking["disruption_prob"]
+    assert "RAW" in fig.layout.title.text and "Birnbaum × p" in fig_p.layout.title.text
+    shown = [y for y in fig_p.data[0].y]
+    never = [f"{n} ({i.split(':', 1)[0]})" for i, n in
+             zip(result.ranking.index, result.ranking["name"]) if probs[i] == 0]
+    assert never and not set(shown) & set(never)
+    x = dict(zip(result.ranking.index, result.ranking["birnbaum_sum"] * probs))
+    assert list(fig_p.data[0].x) == sorted((v for v in x.values() if v > 0),
+                                           reverse=True)[:len(shown)]
     # same package, trials and seed: shown from the cache, no job
     again = montecarlo.admit_job(1, 20_000, 3, None)
     assert again[0] is no_update and again[1]["cache"] == ref["cache"]
@@ -553,13 +575,29 @@ def test_monte_carlo_admission_job_and_busy(ws):
 
 
 @pytest.mark.parametrize("trials, seed, text", [
-    (10, 0, "between 1000"), ("many", 0, "must be a number"), (5000, -1, "seed"),
-    (10**9, 0, "between 1000"), (1500.5, 0, "whole number"),
+    (10, 0, "between 1,000 and 5,000,000, got 10"), ("many", 0, "must be a number"),
+    (5000, -1, "seed"), (10**9, 0, "between 1,000 and 5,000,000, got 1,000,000,000"),
+    (1500.5, 0, "whole number"),
 ])
 def test_monte_carlo_reports_bad_input(ws, trials, seed, text):
     out = montecarlo.admit_job(1, trials, seed, None)
     assert out[0] is no_update and is_message(out[-1], text)
     assert ws.gate.holder() is None
+
+
+def test_monte_carlo_cancel_says_so_everywhere():
+    msg, status, progress = montecarlo.cancelled(1)
+    assert is_message(msg, "cancelled") and status.startswith("Cancelled") and progress == 0
+    assert "trials…" not in status
+    assert montecarlo.cancelled(None) == (no_update, no_update, no_update)
+
+
+def test_monte_carlo_page_states_its_time_basis_in_percent():
+    from riskgraph_dashboard.pages import montecarlo as page
+
+    layout = json.dumps(page.layout().to_plotly_json(), default=str)
+    assert "probability of a disruption within one year" in layout
+    assert "P(lost within a year)" in layout and ".1%" in layout and ".3f" not in layout
 
 
 def test_monte_carlo_refuses_forged_tickets_and_refs(ws):

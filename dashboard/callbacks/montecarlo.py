@@ -15,19 +15,20 @@ from __future__ import annotations
 import os
 import time
 
-from dash import Input, Output, State, dcc, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from riskgraph.analyses.montecarlo import monte_carlo
+from riskgraph.views import importance_views, nation_names
 
 from .. import figures, ids
 from ..components import message, records
 from ..export import zip_outputs
-from ..pages.montecarlo import MAX_TRIALS
+from ..pages.montecarlo import MAX_TRIALS, MIN_TRIALS
 from ..state import InputError, workspace
 from .common import check_number, loaded, user_errors
 
 __all__ = ["admit_job", "run_job", "show_result", "download_result", "register",
-           "result_key"]
+           "result_key", "cancelled", "check_trials"]
 
 
 def result_key(package_key: str, trials: int, seed: int) -> str:
@@ -39,13 +40,22 @@ def _ref(p, trials, seed) -> dict:
             "cache": result_key(p.ref.key, trials, seed)}
 
 
+def check_trials(value) -> int:
+    """The number of trials, with its range written as people write numbers."""
+    trials = check_number(value, "trials", lo=float("-inf"), hi=float("inf"), integer=True)
+    if not MIN_TRIALS <= trials <= MAX_TRIALS:
+        raise InputError(f"trials must be between {MIN_TRIALS:,} and {MAX_TRIALS:,}, "
+                         f"got {trials:,}")
+    return trials
+
+
 @user_errors(3)
 def admit_job(n_clicks, trials, seed, key):
     """Take the server's one Monte Carlo slot, or say who holds it."""
     if not n_clicks:
         return no_update, no_update, None
     p = loaded(key)
-    trials = check_number(trials, "trials", lo=1000, hi=MAX_TRIALS, integer=True)
+    trials = check_trials(trials)
     seed = check_number(seed, "seed", lo=0, hi=2**31 - 1, integer=True)
     ws = workspace()
     with ws.results() as cache:
@@ -94,14 +104,32 @@ def run_job(set_progress, ticket):
         ws.gate.release(token)
 
 
-@user_errors(4)
+def _answer(caps, ref) -> list:
+    """The status line: the run and the capability most likely lost within a year."""
+    run = f"{ref['trials']:,} trials, seed {ref['seed']}: results below (the same trials " \
+          "and seed always give these numbers)."
+    if caps.empty:
+        return [run]
+    top = caps.iloc[0]
+    return [run, " Most likely lost within a year: ", html.B(top["name"]),
+            f", {100 * top['p_unavailable']:.1f}% a year (95% CI "
+            f"{100 * top['ci_low']:.1f}–{100 * top['ci_high']:.1f}%)."]
+
+
+def _blank(text: str):
+    return figures.empty_figure(text)
+
+
+@user_errors(6)
 def show_result(ref, key):
-    """The result table and importance chart of a cached run."""
+    """The result tables and both importance charts of a cached run."""
     if not isinstance(ref, dict) or not isinstance(ref.get("cache"), str):
-        return [], figures.empty_figure("Run a simulation to see importance."), no_update, None
+        blank = _blank("Run a simulation to see importance.")
+        return [], [], blank, blank, no_update, None
     p = loaded(key)
     if ref.get("key") != p.ref.key:
-        return [], figures.empty_figure("Run a simulation for this package."), "", None
+        blank = _blank("Run a simulation for this package.")
+        return [], [], blank, blank, "", None
     with workspace().results() as cache:
         result = cache.get(ref["cache"])
     if result is None:
@@ -109,11 +137,17 @@ def show_result(ref, key):
     caps = result.capabilities.assign(
         name=p.network.capabilities["name"].reindex(result.capabilities.index).to_numpy()
     ).sort_values("p_unavailable", ascending=False, kind="stable")  # most at risk first
-    fig = figures.importance_chart(result.ranking, value="birnbaum_sum",
-                                   label="expected extra capabilities lost")
-    status = (f"{ref['trials']:,} trials, seed {ref['seed']}: results below (the same "
-              "trials and seed always give these numbers).")
-    return records(caps, index="capability"), fig, status, None
+    names = nation_names(p.network)
+    nations = result.nations.assign(
+        name=[names.get(n, n) for n in result.nations["nation_id"]]
+    ).sort_values("expected_capabilities_lost", ascending=False, kind="stable")
+    views = importance_views(result.ranking)
+    raw = figures.importance_chart(views["if_failed"], value="raw_max",
+                                   label="RAW: would matter if it failed")
+    weighted = figures.importance_chart(views["given_probability"], value="birnbaum_x_p",
+                                        label="Birnbaum × p: capabilities lost a year")
+    return (records(caps, index="capability"), records(nations, index="nation"), raw,
+            weighted, _answer(caps, ref), None)
 
 
 @user_errors(2)
@@ -134,10 +168,13 @@ def download_result(n_clicks, ref, key):
 
 
 def cancelled(n_clicks):
-    """Say so when a job is cancelled (its process is killed by Dash)."""
+    """Say so when a job is cancelled (its process is killed by Dash): the message, and a
+    status and progress bar that no longer show the trials counted so far."""
     if not n_clicks:
-        return no_update
-    return message("Cancelled: the job was stopped.", kind="info")
+        return no_update, no_update, no_update
+    return (message("Cancelled: the job was stopped.", kind="info"),
+            "Cancelled: the job was stopped before it finished; no results. Press Run to "
+            "start again.", 0)
 
 
 def register(app) -> None:
@@ -165,7 +202,9 @@ def register(app) -> None:
     )(run_job)
     app.callback(
         Output(ids.MC_GRID, "rowData"),
+        Output(ids.MC_NATIONS, "rowData"),
         Output(ids.MC_IMPORTANCE, "figure"),
+        Output(ids.MC_IMPORTANCE_P, "figure"),
         Output(ids.MC_STATUS, "children", allow_duplicate=True),
         Output(ids.MC_MESSAGE, "children", allow_duplicate=True),
         Input(ids.MC_RESULT, "data"),
@@ -182,6 +221,8 @@ def register(app) -> None:
     )(download_result)
     app.callback(
         Output(ids.MC_MESSAGE, "children", allow_duplicate=True),
+        Output(ids.MC_STATUS, "children", allow_duplicate=True),
+        Output(ids.MC_PROGRESS, "value", allow_duplicate=True),
         Input(ids.MC_CANCEL, "n_clicks"),
         prevent_initial_call=True,
     )(cancelled)
