@@ -20,6 +20,9 @@ OV_CAPABILITY = "ov-capability"
 OV_KIND = "ov-kind"
 OV_SPOF_GRID = "ov-spof-grid"
 OV_SPOF_COUNT = "ov-spof-count"  # one line counting the SPOFs listed
+OV_SPOF_CSV = "ov-spof-csv"  # the SPOF list shown, as CSV / workbook
+OV_SPOF_XLSX = "ov-spof-xlsx"
+OV_DOWNLOAD = "ov-download"
 OV_DAYS = "ov-days"
 OV_ANSWER = "ov-answer"
 OV_ANSWER_ALERT = "ov-answer-alert"  # the answer itself, inside OV_ANSWER
@@ -37,6 +40,8 @@ NET_GRAPH = "net-graph"
 NET_NOTE = "net-note"
 NET_PANEL = "net-panel"
 NET_PANEL_BODY = "net-panel-body"  # the clicked node's details, inside NET_PANEL
+NET_PNG = "net-png"  # download the drawn graph as PNG / SVG
+NET_SVG = "net-svg"
 
 # ---------------------------------------------------------------- why (dependency chains)
 WHY_MESSAGE = "why-message"
@@ -59,12 +64,20 @@ REG_CAPABILITY = "reg-capability"
 REG_SPOF_GRID = "reg-spof-grid"
 REG_PAIRS_GRID = "reg-pairs-grid"
 REG_TABLE = "reg-table"
+REG_CSV_BUTTON = "reg-csv-button"  # the chosen table as one CSV for spreadsheets
+REG_XLSX_BUTTON = "reg-xlsx-button"  # ... and as an .xlsx workbook
+REG_SPOF_CSV = "reg-spof-csv"  # one capability's SPOFs and pairs, CSV / workbook
+REG_SPOF_XLSX = "reg-spof-xlsx"
+REG_SHEET_DOWNLOAD = "reg-sheet-download"
 
 # ---------------------------------------------------------------- nations
 NAT_MESSAGE = "nat-message"
 NAT_PLATFORM = "nat-platform"
 NAT_HEATMAP = "nat-heatmap"
 NAT_ANSWER = "nat-answer"  # the most damaging nation, in words
+NAT_CSV = "nat-csv"  # the heatmap's data, as CSV / workbook
+NAT_XLSX = "nat-xlsx"
+NAT_DOWNLOAD = "nat-download"
 NAT_FAILING = "nat-failing"
 NAT_CHOROPLETH = "nat-choropleth"
 NAT_PARTNERS = "nat-partners"

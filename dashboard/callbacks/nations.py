@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State
+from dash import Input, Output, State, no_update
 
 from riskgraph.views import (capability_matrix, exposure_heatmap, nation_dependence,
                              survivability_summary)
 from riskgraph.views.damage import most_damaging_text, nation_damage
 
 from .. import figures, ids
+from ..export import send_tables
 from ..state import InputError
 from .common import loaded, user_errors
 
-__all__ = ["fill_nations", "draw_heatmap", "answer_most_damaging", "draw_dependence",
-           "draw_survivability", "register"]
+__all__ = ["fill_nations", "draw_heatmap", "answer_most_damaging", "download_heatmap",
+           "draw_dependence", "draw_survivability", "register"]
 
 
 @user_errors(4)
@@ -45,6 +46,27 @@ def draw_heatmap(platforms, key):
     p = loaded(key)
     d = nation_damage(p.network, p.analysis.nation_exposure, platforms=_platforms(platforms))
     return figures.nation_damage_figure(d), None
+
+
+@user_errors(2)
+def download_heatmap(n_csv, n_xlsx, platforms, key, fmt=None):
+    """The heatmap's data: the ranking, and supply lost per capability if each nation
+    fails (one column per nation, named), for the platforms shown."""
+    from .register import sheet_format
+
+    if not (n_csv or n_xlsx):
+        return no_update, None
+    p = loaded(key)
+    d = nation_damage(p.network, p.analysis.nation_exposure, platforms=_platforms(platforms))
+    ranking = d.nations.rename(columns={"mean_loss": "mean_loss_fraction"})
+    cells = d.capabilities[["platform", "nation"]].join(
+        d.z.rename(columns=dict(zip(d.nations.index, d.nations["name"]))))
+    fmt = fmt or sheet_format(ids.NAT_XLSX)
+    tables = {"nation_ranking": ranking, "loss_if_nation_fails": cells}
+    if fmt == "csv":
+        tables = {"loss_if_nation_fails": cells}
+    return send_tables(tables, p.network, fmt, f"riskgraph-nations-{p.ref.key[:8]}",
+                       note="supply lost (fraction 0-1) if one nation fails"), None
 
 
 @user_errors(1)
@@ -106,6 +128,15 @@ def register(app) -> None:
         Input(ids.NAT_PLATFORM, "value"),
         State(ids.PACKAGE, "data"),
     )(answer_most_damaging)
+    app.callback(
+        Output(ids.NAT_DOWNLOAD, "data"),
+        Output(ids.NAT_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.NAT_CSV, "n_clicks"),
+        Input(ids.NAT_XLSX, "n_clicks"),
+        State(ids.NAT_PLATFORM, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(download_heatmap)
     app.callback(
         Output(ids.NAT_CHOROPLETH, "figure"),
         Output(ids.NAT_MESSAGE, "children", allow_duplicate=True),

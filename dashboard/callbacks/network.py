@@ -245,6 +245,9 @@ def register(app) -> None:
     )(draw_graph)
     app.clientside_callback(SIZE_GRAPH, Output(ids.NET_GRAPH, "style"),
                             Input(ids.NET_GRAPH, "elements"))
+    from .why import image_downloads
+
+    image_downloads(app, ids.NET_GRAPH, ids.NET_PNG, ids.NET_SVG, "riskgraph-network")
     app.callback(
         Output(ids.NET_PANEL, "children"),
         Output(ids.NET_GRAPH, "stylesheet", allow_duplicate=True),

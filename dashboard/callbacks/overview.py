@@ -11,11 +11,13 @@ from riskgraph.views.why import spof_count_text, spof_list
 from riskgraph.analyses.whatif import run_scenarios
 
 from .. import figures, ids
+from ..export import send_tables
 from ..components import message, options, records, stat_card
 from .common import check_choice, check_id, check_number, loaded, user_errors, whatif_link
 from .why import why_link
 
-__all__ = ["fill_overview", "list_spofs", "count_spofs", "answer_whatif", "register"]
+__all__ = ["fill_overview", "list_spofs", "count_spofs", "download_spofs", "answer_whatif",
+           "register"]
 
 KINDS = ("all", "supplier", "component", "nation")
 
@@ -60,6 +62,25 @@ def list_spofs(capability, kind, key):
     table = spof_list(p.network, p.analysis, capability,
                       kinds=None if kind == "all" else [kind])
     return records(table, index="failure_point"), capability, None
+
+
+@user_errors(2)
+def download_spofs(n_csv, n_xlsx, capability, kind, key, fmt=None):
+    """The SPOF list as shown (the kind filter applied), for spreadsheets."""
+    from .register import sheet_format
+
+    if not (n_csv or n_xlsx) or not capability:
+        return no_update, None
+    p = loaded(key)
+    capability = check_id(p, capability, "capability", kinds=("capability",))
+    kind = check_choice(kind or "all", "kind", KINDS)
+    table = spof_list(p.network, p.analysis, capability,
+                      kinds=None if kind == "all" else [kind])
+    stem = "riskgraph-spofs-" + capability.split(":", 1)[1].replace("/", "-") \
+        + ("" if kind == "all" else f"-{kind}s")
+    label = p.capability_options.at[capability, "label"]
+    return send_tables({"spofs": table}, p.network, fmt or sheet_format(ids.OV_SPOF_XLSX),
+                       stem, note=f"single points of failure of {label} ({kind})"), None
 
 
 @user_errors(1)
@@ -148,6 +169,16 @@ def register(app) -> None:
         Input(ids.OV_KIND, "value"),
         State(ids.PACKAGE, "data"),
     )(count_spofs)
+    app.callback(
+        Output(ids.OV_DOWNLOAD, "data"),
+        Output(ids.OV_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.OV_SPOF_CSV, "n_clicks"),
+        Input(ids.OV_SPOF_XLSX, "n_clicks"),
+        State(ids.OV_CAPABILITY, "value"),
+        State(ids.OV_KIND, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(download_spofs)
     app.callback(
         Output(ids.OV_ANSWER, "children"),
         Input(ids.OV_SPOF_GRID, "selectedRows"),

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, dcc, no_update
+from dash import Input, Output, State, ctx, dcc, no_update
 
 from riskgraph.views import capability_pairs, capability_spofs, search_table
+from riskgraph.views.why import spof_list
 
 from .. import ids
 from ..components import message, options, records
-from ..export import zip_outputs
+from ..export import send_tables, zip_outputs
 from .common import check_choice, check_id, loaded, user_errors
 
 __all__ = ["fill_register", "search_register", "capability_tables", "download_table",
-           "register"]
+           "download_sheet", "download_capability", "sheet_format", "register"]
 
 
 #: Most register rows sent to the grid: a 100,000-row register is searched on the server.
@@ -76,6 +77,47 @@ def download_table(n_clicks, table, key):
     return dcc.send_bytes(data, f"riskgraph-{stem}-{p.ref.key[:8]}.zip"), None
 
 
+def sheet_format(xlsx_button: str) -> str:
+    """``xlsx`` when the workbook button fired this callback, else ``csv``."""
+    return "xlsx" if ctx.triggered_id == xlsx_button else "csv"
+
+
+@user_errors(2)
+def download_sheet(n_csv, n_xlsx, table, text, key, fmt=None):
+    """The chosen table for spreadsheets (CSV or workbook); the register keeps only the
+    rows its search finds, as the grid shows them."""
+    if not (n_csv or n_xlsx):
+        return no_update, None
+    p = loaded(key)
+    tables = p.analysis.tables()
+    table = check_choice(table, "table", list(tables))
+    df = tables[table]
+    note = f"{table} of package {p.ref.name}"
+    if table == "risk_register.csv" and isinstance(text, str) and text.strip():
+        reg = p.analysis.risk_register
+        df = search_table(reg, text, limit=len(reg), haystack=p.register_text)
+        note += f", rows matching {text.strip()!r}"
+    fmt = fmt or sheet_format(ids.REG_XLSX_BUTTON)
+    stem = f"riskgraph-{table.removesuffix('.csv')}-{p.ref.key[:8]}"
+    return send_tables({table: df}, p.network, fmt, stem, note=note), None
+
+
+@user_errors(2)
+def download_capability(n_csv, n_xlsx, capability, key, fmt=None):
+    """One capability's SPOF list (with depth and chain) and its critical pairs."""
+    if not (n_csv or n_xlsx) or not capability:
+        return no_update, None
+    p = loaded(key)
+    capability = check_id(p, capability, "capability", kinds=("capability",))
+    spofs = spof_list(p.network, p.analysis, capability)
+    pairs = capability_pairs(p.network, p.analysis, capability)
+    fmt = fmt or sheet_format(ids.REG_SPOF_XLSX)
+    stem = "riskgraph-spofs-" + capability.split(":", 1)[1].replace("/", "-")
+    label = p.capability_options.at[capability, "label"]
+    return send_tables({"spofs": spofs, "critical_pairs": pairs}, p.network, fmt, stem,
+                       note=f"single points of failure of {label}"), None
+
+
 def register(app) -> None:
     app.callback(
         Output(ids.REG_GRID, "rowData"),
@@ -112,3 +154,22 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(download_table)
+    app.callback(
+        Output(ids.REG_SHEET_DOWNLOAD, "data"),
+        Output(ids.REG_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.REG_CSV_BUTTON, "n_clicks"),
+        Input(ids.REG_XLSX_BUTTON, "n_clicks"),
+        State(ids.REG_TABLE, "value"),
+        State(ids.REG_SEARCH, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(download_sheet)
+    app.callback(
+        Output(ids.REG_SHEET_DOWNLOAD, "data", allow_duplicate=True),
+        Output(ids.REG_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.REG_SPOF_CSV, "n_clicks"),
+        Input(ids.REG_SPOF_XLSX, "n_clicks"),
+        State(ids.REG_CAPABILITY, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(download_capability)

@@ -15,7 +15,8 @@ from ..pages.why import MAX_LINES, MAX_NODES
 from .common import check_id, loaded, user_errors
 from .network import place
 
-__all__ = ["fill_why", "point_options", "draw_why", "why_link", "register"]
+__all__ = ["fill_why", "point_options", "draw_why", "why_link", "image_downloads",
+           "register"]
 
 POINT_KINDS = ("nation", "supplier", "component")
 
@@ -133,10 +134,15 @@ def register(app) -> None:
 
     app.clientside_callback(SIZE_GRAPH, Output(ids.WHY_GRAPH, "style"),
                             Input(ids.WHY_GRAPH, "elements"))
-    for button, kind in ((ids.WHY_PNG, "png"), (ids.WHY_SVG, "svg")):
+    image_downloads(app, ids.WHY_GRAPH, ids.WHY_PNG, ids.WHY_SVG, "why-chains")
+
+
+def image_downloads(app, graph: str, png: str, svg: str, filename: str) -> None:
+    """PNG and SVG buttons downloading the whole drawn graph (Cytoscape's generateImage)."""
+    for button, kind in ((png, "png"), (svg, "svg")):
         app.clientside_callback(
             f"""function (n) {{ if (!n) {{ return window.dash_clientside.no_update; }}
-                return {{type: "{kind}", action: "download", filename: "why-chains",
+                return {{type: "{kind}", action: "download", filename: "{filename}",
                          options: {{full: true, bg: "#ffffff"}}}}; }}""",
-            Output(ids.WHY_GRAPH, "generateImage", allow_duplicate=True),
+            Output(graph, "generateImage", allow_duplicate=True),
             Input(button, "n_clicks"), prevent_initial_call=True)

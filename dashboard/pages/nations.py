@@ -23,7 +23,16 @@ def layout(**_query):
                             searchable=True, clearable=True, w=520,
                             selectFirstOptionOnChange=True,
                             filter={"function": "everyWord"}),
-            dmc.Text(id=ids.NAT_ANSWER, size="sm", fw=500, mt="xs"),
+            dmc.Group([
+                dmc.Text(id=ids.NAT_ANSWER, size="sm", fw=500, style={"flex": 1}),
+                dmc.Group([
+                    dmc.Button("Heatmap data (CSV)", id=ids.NAT_CSV, variant="light",
+                               size="xs"),
+                    dmc.Button("Workbook (.xlsx)", id=ids.NAT_XLSX, variant="light",
+                               size="xs"),
+                    dcc.Download(id=ids.NAT_DOWNLOAD),
+                ], gap="xs"),
+            ], justify="space-between", align="flex-start", mt="xs"),
             dcc.Graph(id=ids.NAT_HEATMAP, figure=empty_figure("Loading…"),
                       config={"displaylogo": False}),
             description="Share of each capability's supply lost when the nation at the top "

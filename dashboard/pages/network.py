@@ -112,7 +112,15 @@ def layout(**_query):
             dmc.GridCol(controls, span={"base": 12, "md": 3}),
             dmc.GridCol([
                 graph_box(ids.NET_GRAPH, base_stylesheet(1)),
-                legend(),
+                dmc.Group([
+                    legend(),
+                    dmc.Group([
+                        dmc.Button("PNG", id=ids.NET_PNG, variant="light", size="xs",
+                                   **{"aria-label": "download the graph as PNG"}),
+                        dmc.Button("SVG", id=ids.NET_SVG, variant="light", size="xs",
+                                   **{"aria-label": "download the graph as SVG"}),
+                    ], gap="xs"),
+                ], justify="space-between", align="flex-start"),
                 dmc.Text(id=ids.NET_NOTE, size="sm", mt=4),
             ], span={"base": 12, "md": 6}),
             dmc.GridCol(html.Div(

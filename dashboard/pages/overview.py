@@ -59,7 +59,16 @@ def layout(**_query):
                     id=ids.OV_DAYS, label="What-if outage (days)", value=180, min=1,
                     max=3650, step=30, allowDecimal=False), span={"base": 12, "md": 2}),
             ], gutter="sm"),
-            dmc.Text(id=ids.OV_SPOF_COUNT, size="sm", fw=500, mt=6),
+            dmc.Group([
+                dmc.Text(id=ids.OV_SPOF_COUNT, size="sm", fw=500),
+                dmc.Group([
+                    dmc.Button("Download list (CSV)", id=ids.OV_SPOF_CSV, variant="light",
+                               size="xs"),
+                    dmc.Button("Workbook (.xlsx)", id=ids.OV_SPOF_XLSX, variant="light",
+                               size="xs"),
+                    dcc.Download(id=ids.OV_DOWNLOAD),
+                ], gap="xs"),
+            ], justify="space-between", mt=6),
             dmc.Text("Ranked by the risk register's score. Click a row to see what happens "
                      "if that point is down for the outage above, and why.", size="sm",
                      c="dimmed", mt=2, mb=6),

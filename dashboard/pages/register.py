@@ -50,21 +50,30 @@ def layout(**_query):
                            **{"aria-label": "table to download"}),
                 dmc.Button("Download CSV + manifest (zip)", id=ids.REG_DOWNLOAD_BUTTON,
                            variant="light"),
+                dmc.Button("CSV for spreadsheets", id=ids.REG_CSV_BUTTON, variant="light"),
+                dmc.Button("Workbook (.xlsx)", id=ids.REG_XLSX_BUTTON, variant="light"),
                 dcc.Download(id=ids.REG_DOWNLOAD),
+                dcc.Download(id=ids.REG_SHEET_DOWNLOAD),
             ], gap="sm", mb="xs"),
             grid(ids.REG_GRID, REGISTER_COLUMNS, height=460,
                  getRowId="params.data.failure_point"),
             description="One row per nation, supplier and component, ranked by a weighted, "
-                        "explained score. Sort and filter any column; downloads are the "
-                        "same formula-safe CSV files as `riskgraph analyse`, with their "
-                        "manifest.",
+                        "explained score. Sort and filter any column. The zip is the same "
+                        "formula-safe CSV files as `riskgraph analyse`, with their manifest; "
+                        "the spreadsheet CSV and workbook add names beside ids, round to 4 "
+                        "decimals and keep only the rows the search finds.",
         ),
         section(
             "Per capability",
-            dmc.Select(id=ids.REG_CAPABILITY, label="Capability", searchable=True,
-                       clearable=True, data=[], limit=200, w=480,
-                       filter={"function": "everyWord"}, selectFirstOptionOnChange=True,
-                       placeholder="type to search, e.g. Poland F-35"),
+            dmc.Group([
+                dmc.Select(id=ids.REG_CAPABILITY, label="Capability", searchable=True,
+                           clearable=True, data=[], limit=200, w=480,
+                           filter={"function": "everyWord"}, selectFirstOptionOnChange=True,
+                           placeholder="type to search, e.g. Poland F-35"),
+                dmc.Button("Its SPOFs (CSV)", id=ids.REG_SPOF_CSV, variant="light"),
+                dmc.Button("SPOFs and pairs (.xlsx)", id=ids.REG_SPOF_XLSX,
+                           variant="light"),
+            ], gap="sm", align="flex-end"),
             dmc.Grid([
                 dmc.GridCol([dmc.Text("Single points of failure", fw=600, mt="sm"),
                              grid(ids.REG_SPOF_GRID, SPOF_COLUMNS, height=320)],
