@@ -13,7 +13,8 @@ one, never a mix, whatever kills the process.
 Files that riskgraph did not write (not listed in the previous ``manifest.json``) are hard
 linked (copied where links are impossible) into the new set before the swap, so they
 survive it; files the previous export listed and this one does not write go with the old
-set. The folder keeps its permission bits.
+set. The folder keeps its permission bits (and, written by root, its owner); other
+metadata of the folder itself (ACLs, extended attributes) is not carried over.
 
 The folder is updated *in place* instead (each file written to a temp name and renamed,
 the old manifest removed first and the new one renamed last, as the commit marker) when a
@@ -319,7 +320,10 @@ class _Swap:
                 os.link(source, dest, follow_symlinks=False)
             except OSError:
                 shutil.copy2(source, dest)
-        os.chmod(self.folder, stat.S_IMODE(os.stat(self.out).st_mode))
+        st = os.stat(self.out)
+        os.chmod(self.folder, stat.S_IMODE(st.st_mode))
+        if hasattr(os, "geteuid") and os.geteuid() == 0:  # root writing a user's folder
+            os.chown(self.folder, st.st_uid, st.st_gid)
 
     def commit(self) -> None:
         self._carry_over()
