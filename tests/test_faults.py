@@ -444,3 +444,53 @@ def test_inputs_are_opened_read_only_and_left_unchanged(cases, tmp_path, command
         assert line.split()[1].startswith(("openat(", "open(")), line
         assert "O_RDONLY" in line and not re.search(r"O_WRONLY|O_RDWR|O_CREAT|O_TRUNC", line)
     assert {p: p.read_bytes() for p in before} == before
+
+
+# --------------------------------------------------------------------------- main()
+
+
+def _main_with(monkeypatch, capsys, action) -> tuple[int, list[str]]:
+    """Run ``riskgraph analyse`` in process with the pre-flight replaced by ``action``."""
+    from riskgraph.cli import main
+    from riskgraph.io import export
+
+    monkeypatch.setattr(export, "check_output_dir", lambda *a, **k: action())
+    code = main(["analyse", str(WORKED), "--out", "unused", "--no-cache"])
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize("errno_, reason", [
+    (28, "disk full (no space left on device)"),
+    (27, "file too large for the limit (ulimit -f)"),
+    (30, "read-only file system"),
+    (13, "permission denied"),
+    (5, "input/output error (failing disk or storage)"),
+    (122, "disk quota exceeded"),
+])
+def test_main_turns_an_os_error_into_one_line_and_exit_4(monkeypatch, capsys, errno_, reason):
+    def fail():
+        raise OSError(errno_, os.strerror(errno_), "out/spof.csv")
+
+    code, err = _main_with(monkeypatch, capsys, fail)
+    assert code == EXIT_IO == 4
+    assert err == [f"riskgraph analyse: error: 'out/spof.csv': {reason}"]
+
+
+def test_main_turns_ctrl_c_into_130_and_sigterm_into_143(monkeypatch, capsys):
+    def ctrl_c():
+        raise KeyboardInterrupt
+
+    code, err = _main_with(monkeypatch, capsys, ctrl_c)
+    assert code == EXIT_INTERRUPTED == 130
+    assert len(err) == 1 and err[0].startswith("riskgraph analyse: interrupted")
+
+    def sigterm():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises long before this ends
+        raise AssertionError("SIGTERM did not stop the command")
+
+    before = signal.getsignal(signal.SIGTERM)
+    code, err = _main_with(monkeypatch, capsys, sigterm)
+    assert code == EXIT_TERMINATED == 143
+    assert len(err) == 1 and err[0].startswith("riskgraph analyse: terminated (SIGTERM)")
+    assert signal.getsignal(signal.SIGTERM) is before  # restored after the command

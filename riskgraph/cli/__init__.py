@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_IO
     except KeyboardInterrupt as exc:
         what = "terminated (SIGTERM)" if isinstance(exc, Terminated) else "interrupted"
-        _say(f"riskgraph {args.command}: {what}; the previous output, if any, is intact")
+        _say(f"riskgraph {args.command}: {what}")
         return EXIT_TERMINATED if isinstance(exc, Terminated) else EXIT_INTERRUPTED
     finally:
         if previous is not None:
