@@ -230,6 +230,7 @@ def _serve_processes(spec: dict, host: str, port: int, workers: int) -> int:
     def start():
         proc = ctx.Process(target=_worker, args=(sock, spec), name="riskgraph-worker")
         proc.start()
+        proc.started_at = time.monotonic()
         return proc
 
     procs = [start() for _ in range(workers)]
@@ -243,14 +244,9 @@ def _serve_processes(spec: dict, host: str, port: int, workers: int) -> int:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, stop)
+    status = EXIT_OK
     try:
-        while True:
-            time.sleep(1.0)
-            for i, proc in enumerate(procs):
-                if not proc.is_alive():
-                    print(f"riskgraph dashboard: worker {proc.pid} ended ({proc.exitcode});"
-                          " starting another", file=sys.stderr, flush=True)
-                    procs[i] = start()
+        status = _supervise(procs, start)
     except KeyboardInterrupt:
         pass
     finally:
@@ -264,7 +260,28 @@ def _serve_processes(spec: dict, host: str, port: int, workers: int) -> int:
         sock.close()
         _stop_job_of(JobGate(Path(spec["work_dir"]) / "jobs"))
         shutil.rmtree(spec["work_dir"], ignore_errors=True)
-    return EXIT_OK
+    return status
+
+
+def _supervise(procs: list, start) -> int:
+    """Start a new worker for each that ends; 1 when they keep ending within a minute of
+    starting (a crash at start-up would otherwise loop for ever)."""
+    import time
+
+    quick = 0
+    while True:
+        time.sleep(1.0)
+        for i, proc in enumerate(procs):
+            if proc.is_alive():
+                continue
+            quick = quick + 1 if time.monotonic() - proc.started_at < 60 else 0
+            if quick >= 3 * len(procs):
+                print("riskgraph dashboard: the worker processes keep failing as they "
+                      "start (see above); stopping", file=sys.stderr, flush=True)
+                return 1
+            print(f"riskgraph dashboard: worker {proc.pid} ended ({proc.exitcode}); "
+                  "starting another", file=sys.stderr, flush=True)
+            procs[i] = start()
 
 
 def _worker(sock, spec: dict) -> None:  # pragma: no cover - runs in a worker process
