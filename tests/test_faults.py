@@ -398,6 +398,16 @@ def test_generate_checks_its_folder_first(tmp_path):
     assert len(res.stderr.strip().splitlines()) == 1
 
 
+def test_generate_on_a_full_disk_is_one_line_and_exit_4(tmp_path):
+    """``riskgraph generate`` under a file size limit: exit 4 and one line, no traceback
+    (whether it leaves a partial package is the generator's business: not tested here)."""
+    res = run(riskgraph("generate", "--nodes", "400", "--out", tmp_path / "pkg"),
+              preexec_fn=_limit_file_size(4096))
+    assert res.returncode == EXIT_IO, res.stderr
+    assert re.fullmatch(r"riskgraph generate: error: .*file too large for the limit "
+                        r"\(ulimit -f\)\n", res.stderr), res.stderr
+
+
 # --------------------------------------------------------------------------- Ctrl-C
 
 
