@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         _silence_stdout()
         return EXIT_OK
     except OSError as exc:
+        if exc.filename is None and getattr(args, "out", None):  # e.g. a bare write error
+            exc = OSError(exc.errno, exc.strerror or str(exc), str(args.out))
         _say(f"riskgraph {args.command}: error: {describe_os_error(exc)}")
         return EXIT_IO
     except KeyboardInterrupt as exc:
