@@ -1,12 +1,13 @@
 """The allocation LP of docs/design.md §4.11, built from the BOM with its quantities.
 
-Per capability c (platform P, fielded quantity Q_c) and per unit of P: ``p[c, v]`` units of
-component v delivered, ``r[c, e]`` units along BOM edge e (parent u needs q of child w).
-``p[c, P]`` is c's fielded fraction f_c. A plain edge needs ``r = q p[u]``; a substitute
-group needs ``sum(r_m / q_m) >= p[u]`` over its members; a component delivers what its
-parents draw, ``p[w] >= sum(r into w)``; and every component's deliveries, summed over
-capabilities and scaled by Q_c, stay within its available supply ``sigma_v * D_v`` (its
-sourcing's supply fraction in the scenario times its full demand).
+Per platform P: ``p[v]`` units of component v delivered to P's fielders, ``r[e]`` units
+along BOM edge e (parent u needs q of child w); per capability c (fielded quantity Q_c) its
+fielded fraction f_c, with ``sum(Q_c f_c) <= p[P]``. A plain edge needs ``r = q p[u]``; a
+substitute group needs ``sum(r_m / q_m) >= p[u]`` over its members; a component delivers
+what its parents draw, ``p[w] >= sum(r into w)``; and every component's deliveries, summed
+over platforms, stay within its available supply ``sigma_v * D_v`` (its sourcing's supply
+fraction in the scenario times its full demand). A platform's flows split among its
+fielders in proportion to Q_c f_c.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class AllocationLP:
     b_ub: np.ndarray
     n_vars: int
     f_index: np.ndarray          # per capability, the column of f_c
-    p_index: list                # per capability, the columns of p[c, v] (tree order)
+    p_index: dict                # per platform, the columns of its flows p[v] (tree order)
     cap_rows: dict               # component id -> row of its capacity constraint
 
 
@@ -114,11 +115,18 @@ def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
              demand: dict) -> AllocationLP:
     """Rows ``A_ub x <= b_ub`` of the LP for capabilities ``caps`` = [(platform, ...)].
 
-    Size: one pass writing four kinds of rows; split, it would pass six arrays around.
+    One tree of flows per *platform* (in units, summed over its fielders) and one fielded
+    fraction f_c per capability with ``sum(Q_c f_c) <= p[P]``: the tree rows are a cone, so
+    any platform flow splits among its fielders in proportion to Q_c f_c, and the LP is as
+    many times smaller as a platform has fielders.
+
+    Size: one pass writing five kinds of rows; split, it would pass six arrays around.
     """
     rows, cols, vals, rhs = [], [], [], []
-    col = 0
-    f_index, p_index = [], []
+    platforms = list(dict.fromkeys(p for p, *_ in caps))
+    f_index = np.arange(len(caps))
+    col = len(caps)
+    p_of: dict[str, np.ndarray] = {}
     cap_terms: dict[str, list] = {}
 
     def row(entries, b):
@@ -129,14 +137,12 @@ def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
             vals.append(v)
         rhs.append(b)
 
-    for ci, (platform, *_rest) in enumerate(caps):
+    for platform in platforms:
         t = trees[platform]
-        p = np.arange(col, col + len(t.nodes))
+        p = p_of[platform] = np.arange(col, col + len(t.nodes))
         col += len(t.nodes)
         r = np.arange(col, col + len(t.edges))
         col += len(t.edges)
-        f_index.append(p[0])
-        p_index.append(p)
         into: dict[int, list] = {}
         groups: dict[tuple, list] = {}
         for k, (u, w, q, g) in enumerate(t.edges):
@@ -150,7 +156,10 @@ def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
         for w, rs in into.items():
             row([(rk, 1.0) for rk in rs] + [(p[w], -1.0)], 0.0)   # p[w] >= sum r
         for k, comp in enumerate(t.nodes):
-            cap_terms.setdefault(comp, []).append((p[k], quantity[ci]))
+            cap_terms.setdefault(comp, []).append((p[k], 1.0))
+    for platform in platforms:  # what is fielded is at most what is delivered
+        row([(ci, quantity[ci]) for ci, (pl, *_) in enumerate(caps) if pl == platform]
+            + [(p_of[platform][0], -1.0)], 0.0)
     cap_rows = {}
     for comp, terms in cap_terms.items():
         if sigma.get(comp, 1.0) >= 1.0:
@@ -158,8 +167,7 @@ def build_lp(caps: list, trees: dict, quantity: np.ndarray, sigma: dict,
         cap_rows[comp] = len(rhs)
         row(terms, sigma.get(comp, 1.0) * demand.get(comp, 0.0))
     A = coo_matrix((vals, (rows, cols)), shape=(len(rhs), col)).tocsr()
-    return AllocationLP(A, np.asarray(rhs, dtype=float), col, np.asarray(f_index),
-                        p_index, cap_rows)
+    return AllocationLP(A, np.asarray(rhs, dtype=float), col, f_index, p_of, cap_rows)
 
 
 def _bounds(lp: AllocationLP, extra: int = 0):

@@ -206,14 +206,20 @@ def _allocation_table(s, caps, pruned, lp, in_lp, quantity, sigma, x, prop) -> p
     """Component x capability rows for the components whose supply the scenario cuts and
     that constrain the capability (a cut member of a group with an uncut one does not)."""
     rows = []
+    fielded = {}  # per platform: units fielded in the LP, to split its flows
+    for li, ci in enumerate(in_lp.tolist()):
+        p = caps["platform_id"].iat[ci]
+        fielded[p] = fielded.get(p, 0.0) + quantity[ci] * x[lp.f_index[li]]
     for li, ci in enumerate(in_lp.tolist()):
         row = caps.iloc[ci]
         t = pruned[row["platform_id"]]
+        total = fielded[row["platform_id"]]
+        share = quantity[ci] * x[lp.f_index[li]] / total if total > 0 else 0.0
         for k, comp in enumerate(t.nodes):
             if sigma.get(comp, 1.0) >= 1 - _EPS:
                 continue
             need = quantity[ci] * t.units[k]
-            got = quantity[ci] * x[lp.p_index[li][k]]
+            got = share * x[lp.p_index[row["platform_id"]][k]]
             rows.append((s.name, row["nation_id"], row["platform_id"], comp, need, got,
                          got / need if need > 0 else 0.0, need * prop[ci],
                          prop[ci], sigma.get(comp, 1.0)))
@@ -223,7 +229,7 @@ def _allocation_table(s, caps, pruned, lp, in_lp, quantity, sigma, x, prop) -> p
     return pd.DataFrame(rows, columns=cols)
 
 
-def _buffer_days(tree, stock: pd.Series, short: np.ndarray) -> float:
+def _buffer_days(tree, stock: dict, short: np.ndarray) -> float:
     """Least stock on any BOM path from a short component up to the platform (stock adds
     up along a path, §3.3); inf when nothing in the tree is short."""
     best = np.full(len(tree.nodes), np.inf)
@@ -250,7 +256,7 @@ def _survival(days_buffer: float, f: float, horizon: float) -> float:
 
 
 def _summary_table(network, s, caps, trees, quantity, sigma, prop, f_w, f_f) -> pd.DataFrame:
-    stock = network.package.components["stock_days"]
+    stock = network.package.components["stock_days"].to_dict()
     rows = []
     buffers: dict = {}  # per platform, computed only where some fraction falls short
     for ci, (cap, row) in enumerate(caps.iterrows()):
