@@ -529,7 +529,7 @@ def test_six_concurrent_large_uploads_stay_bounded(served, load):
 def test_the_smoke_load_has_no_errors(load, tmp_path):
     """bench/load.py's smoke run: 5 sessions of what-ifs for 5 s against the real server."""
     out = load.run(load.argparse.Namespace(
-        package=str(load.SAMPLE), log=str(tmp_path / "server.log"), workers=4, sessions=5,
+        package=str(WORKED), log=str(tmp_path / "server.log"), workers=1, sessions=5,
         seconds=5.0, rate=1.0, max_requests=200, montecarlo=False, mc_trials=0, threads=4,
         soak=False, warmup=60.0))
     assert out["errors"] == 0, out["first_errors"]
