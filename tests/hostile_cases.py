@@ -420,8 +420,13 @@ FILESYSTEM = [
 
 
 def scenario_case(id, text: str | bytes, code, where, words=(), extra=()) -> Case:
+    """A scenario file run through ``whatif`` (``extra=None``: an ad-hoc what-if with a
+    200-year horizon instead)."""
     def build(tmp):
         base(tmp)
+        if extra is None:
+            return ["whatif", "PKG", "--fail", "supplier:S_A", "--horizon-days", "73050",
+                    "--out", "OUT"]
         f = tmp / "s.toml"
         if isinstance(text, bytes):
             f.write_bytes(text)
@@ -474,6 +479,16 @@ SCENARIOS = [
     scenario_case("toml-syntax", ONE + "days = {\n", 3, "s.toml:4", ["TOML syntax error"]),
     scenario_case("toml-empty", "", 3, "s.toml:", ["no [[scenario]] tables"]),
     scenario_case("toml-duplicate-name", ONE + ONE, 3, "s.toml:5:name", ["duplicate name"]),
+    scenario_case("toml-name-bidi", ONE.replace("A down", "A \\u202e down"), 3,
+                  "s.toml:2:name", ["U+202E"]),
+    scenario_case("toml-homoglyph-id", '[[scenario]]\nname = "x"\nfail = ["supplier:S_'
+                  + CYRILLIC_A + '"]\n', 3, "s.toml:3:fail", ["did you mean 'supplier:S_A'"]),
+    scenario_case("adhoc-horizon-200-years", "", 2, "--horizon-days 73050.0",
+                  ["36525"], extra=None),
+    Case("toml-is-a-folder", lambda tmp: (base(tmp), (tmp / "s.toml").mkdir()) and WHATIF, 2,
+         "cannot read scenario file", ("it is a folder",)),
+    Case("toml-missing", lambda tmp: base(tmp) and WHATIF, 2, "cannot read scenario file",
+         ("No such file",)),
 ]
 
 #: Every case, in a stable order.

@@ -26,6 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 from riskgraph.errors import UsageError
+from riskgraph.io.characters import first_hidden, visible
 from riskgraph.io.report import ValidationReport
 from riskgraph.io.schema import LIMITS
 from riskgraph.model.scenario_toml import (
@@ -197,6 +198,10 @@ def _problems(raw: Mapping, network=None) -> list[tuple[str, object, str]]:
         out.append(("name", None, "missing name; every scenario needs a unique name = \"...\""))
     elif not isinstance(name, str) or not name.strip():
         out.append(("name", name, f"name must be a non-empty string, got {name!r}"))
+    elif first_hidden(name):
+        out.append(("name", name, f"name {visible(name)!r} contains {first_hidden(name)}: "
+                                  "control and bidi characters can hide or reorder text on "
+                                  "screen; remove it"))
     horizon = raw.get("horizon_days", DEFAULT_HORIZON_DAYS)
     if not _is_days(horizon):
         out.append(("horizon_days", horizon, f"horizon_days must be a number of days > 0 and "
