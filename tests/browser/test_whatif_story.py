@@ -103,7 +103,7 @@ def test_state_survives_navigation_and_the_link_reproduces_the_view(page, browse
                         " return a && a.innerText === t; }", arg=text)
     assert p.locator(ROWS).first.locator("[col-id=days]").inner_text() == "300"
     # the copied link, in a new browser session, shows the same result
-    ctx = browser.new_context(viewport={"width": 1360, "height": 860})
+    ctx = browser.new_context(viewport={"width": 1360, "height": 860}, bypass_csp=True)
     try:
         other = Watched(ctx.new_page(), server.url)
         other.page.goto(link)
