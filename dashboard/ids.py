@@ -28,6 +28,7 @@ OV_ANSWER = "ov-answer"
 OV_ANSWER_ALERT = "ov-answer-alert"  # the answer itself, inside OV_ANSWER
 OV_TOP_RISKS = "ov-top-risks"
 OV_MAP = "ov-map"
+OV_NAV = "ov-nav"  # dcc.Location: a clicked top risk or map point opens on Network
 
 # ---------------------------------------------------------------- network
 NET_MESSAGE = "net-message"
@@ -40,6 +41,7 @@ NET_GRAPH = "net-graph"
 NET_NOTE = "net-note"
 NET_PANEL = "net-panel"
 NET_PANEL_BODY = "net-panel-body"  # the clicked node's details, inside NET_PANEL
+NET_QUERY = "net-query"  # dcc.Store: a node to open, passed in the URL (?focus=...)
 NET_PNG = "net-png"  # download the drawn graph as PNG / SVG
 NET_SVG = "net-svg"
 

@@ -324,6 +324,17 @@ def test_why_chains_are_networkx_simple_paths_on_random_packages():
     assert checked > 100  # the comparison saw many real chains
 
 
+def _lowest_confidence(g, path):
+    found = [g.edges[a, b].get("confidence") for a, b in zip(path[:-1], path[1:])
+             if g.edges[a, b].get("relation") == "sourcing"]
+    found = [c for c in found if c is not None]
+    return min(found) if found else float("nan")
+
+
+def _same(a, b) -> bool:
+    return (a != a and b != b) or a == pytest.approx(b)
+
+
 def test_spof_chains_are_shortest_paths_on_random_packages():
     import networkx as nx
 
@@ -342,9 +353,26 @@ def test_spof_chains_are_shortest_paths_on_random_packages():
                     shown = row["chain"].split(" ← ")
                     assert len(shown) == row["depth"] and shown[-1] == names[point]
                     assert any([names[v] for v in p[-2::-1]] == shown
+                               and _same(_lowest_confidence(g, p), row["chain_confidence"])
                                for p in nx.all_shortest_paths(g, point, cap))
                 else:
                     assert row["depth"] == 0 and row["chain"] == ""
+
+
+def test_spof_chain_confidence_on_the_sample(sample):
+    import networkx as nx
+
+    from riskgraph.views.why import spof_list
+
+    net, analysis = sample
+    g, names = net.graph, net.nodes["name"]
+    table = spof_list(net, analysis, "capability:POL/F-35A")
+    assert table["chain_confidence"].notna().sum() > 10
+    for point, row in table.iterrows():
+        shown = row["chain"].split(" ← ")
+        assert any([names[v] for v in p[-2::-1]] == shown
+                   and _same(_lowest_confidence(g, p), row["chain_confidence"])
+                   for p in nx.all_shortest_paths(g, point, "capability:POL/F-35A"))
 
 
 def test_why_graph_keeps_chain_nodes_and_boxes_alternatives(sample):

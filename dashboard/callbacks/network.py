@@ -14,8 +14,8 @@ from ..pages.network import COLUMN_PX, MARGIN_PX, MAX_NODES, ROW_PX, base_styles
 from ..state import InputError
 from .common import check_choice, check_id, check_number, loaded, picker_options, user_errors
 
-__all__ = ["fill_filters", "search_focus", "draw_graph", "show_node", "place", "SIZE_GRAPH",
-           "register"]
+__all__ = ["fill_filters", "search_focus", "draw_graph", "show_node", "open_focus", "place",
+           "SIZE_GRAPH", "register"]
 
 DIRECTIONS = ("upstream", "downstream", "both")
 _DIM, _UP, _DOWN = "#BBBBBB", "#0072B2", "#D55E00"
@@ -211,6 +211,19 @@ def show_node(tapped, elements, key):
     return _node_panel(node, d), _highlight_stylesheet(p, node, d, elements), None
 
 
+@user_errors(4)
+def open_focus(query, key):
+    """A node passed in the URL (``?focus=supplier:X``): focus the graph on it and open its
+    panel, as a click on it would."""
+    focus = query.get("focus") if isinstance(query, dict) else None
+    if not focus:
+        return no_update, no_update, no_update, None
+    p = loaded(key)
+    focus = check_id(p, focus, "focus")
+    d = node_detail(p.network, p.analysis, focus)
+    return picker_options(p.node_options, value=focus), focus, _node_panel(focus, d), None
+
+
 def register(app) -> None:
     app.callback(
         Output(ids.NET_NATION, "data"),
@@ -243,6 +256,15 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
     )(draw_graph)
+    app.callback(
+        Output(ids.NET_FOCUS, "data", allow_duplicate=True),
+        Output(ids.NET_FOCUS, "value", allow_duplicate=True),
+        Output(ids.NET_PANEL, "children", allow_duplicate=True),
+        Output(ids.NET_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.NET_QUERY, "data"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call="initial_duplicate",
+    )(open_focus)
     app.clientside_callback(SIZE_GRAPH, Output(ids.NET_GRAPH, "style"),
                             Input(ids.NET_GRAPH, "elements"))
     from .why import image_downloads

@@ -16,8 +16,8 @@ from ..components import message, options, records, stat_card
 from .common import check_choice, check_id, check_number, loaded, user_errors, whatif_link
 from .why import why_link
 
-__all__ = ["fill_overview", "list_spofs", "count_spofs", "download_spofs", "answer_whatif",
-           "register"]
+__all__ = ["fill_overview", "list_spofs", "count_spofs", "download_spofs", "open_point",
+           "answer_whatif", "register"]
 
 KINDS = ("all", "supplier", "component", "nation")
 
@@ -81,6 +81,27 @@ def download_spofs(n_csv, n_xlsx, capability, kind, key, fmt=None):
     label = p.capability_options.at[capability, "label"]
     return send_tables({"spofs": table}, p.network, fmt or sheet_format(ids.OV_SPOF_XLSX),
                        stem, note=f"single points of failure of {label} ({kind})"), None
+
+
+def open_point(cell, click, key):
+    """A clicked top-risk row or map point: its page on Network (focused, panel open)."""
+    from urllib.parse import urlencode
+
+    from dash import ctx
+
+    point = None
+    if ctx.triggered_id == ids.OV_TOP_RISKS and isinstance(cell, dict):
+        point = cell.get("rowId")
+    elif ctx.triggered_id == ids.OV_MAP and isinstance(click, dict):
+        points = click.get("points") or [{}]
+        point = points[0].get("customdata") if isinstance(points[0], dict) else None
+    if not isinstance(point, str):
+        return no_update
+    try:
+        check_id(loaded(key), point, "point", kinds=("nation", "supplier", "component"))
+    except Exception:  # noqa: BLE001 - a stale click opens nothing
+        return no_update
+    return "/network?" + urlencode({"focus": point})
 
 
 @user_errors(1)
@@ -179,6 +200,13 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(download_spofs)
+    app.callback(
+        Output(ids.OV_NAV, "href"),
+        Input(ids.OV_TOP_RISKS, "cellClicked"),
+        Input(ids.OV_MAP, "clickData"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(open_point)
     app.callback(
         Output(ids.OV_ANSWER, "children"),
         Input(ids.OV_SPOF_GRID, "selectedRows"),

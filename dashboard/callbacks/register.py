@@ -57,7 +57,9 @@ def capability_tables(capability, key):
         return [], [], no_update, None
     p = loaded(key)
     capability = check_id(p, capability, "capability", kinds=("capability",))
-    spofs = capability_spofs(p.network, p.analysis, capability)
+    # nodes only: the analysis may also list export-control vetoes (veto:X)
+    spofs = capability_spofs(p.network, p.analysis, capability,
+                             kinds=("nation", "supplier", "component"))
     pairs = capability_pairs(p.network, p.analysis, capability)
     return records(spofs, index="failure_point"), records(pairs), capability, None
 

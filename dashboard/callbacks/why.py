@@ -46,7 +46,7 @@ def point_options(capability, query, key):
         return [], None, None
     p = loaded(key)
     capability = check_id(p, capability, "capability", kinds=("capability",))
-    spofs = capability_spofs(p.network, p.analysis, capability)
+    spofs = capability_spofs(p.network, p.analysis, capability, kinds=POINT_KINDS)
     opts = [{"value": v, "label": f"{name} ({kind}, single point of failure)"}
             for v, name, kind in zip(spofs.index, spofs["name"], spofs["kind"])]
     wanted = (query or {}).get("point") if isinstance(query, dict) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dash_cytoscape as cyto
 import dash_mantine_components as dmc
-from dash import html
+from dash import dcc, html
 
 from .. import ids
 from ..figures import KIND_COLOURS, OKABE_ITO
@@ -80,7 +80,7 @@ def graph_box(graph_id, stylesheet, **kwargs):
         tabIndex=0, role="region", **{"aria-label": "dependency graph (scrolls)"})
 
 
-def layout(**_query):
+def layout(focus=None, **_query):
     controls = dmc.Stack([
         dmc.Select(id=ids.NET_NATION, label="Fielding nation", searchable=True,
                    selectFirstOptionOnChange=True, clearable=True, data=[],
@@ -107,6 +107,7 @@ def layout(**_query):
                  size="xs", c="dimmed"),
     ], gap="sm")
     return html.Div(id=ids.NET_PAGE, children=[
+        dcc.Store(id=ids.NET_QUERY, data={"focus": focus if isinstance(focus, str) else None}),
         html.Div(id=ids.NET_MESSAGE),
         dmc.Grid([
             dmc.GridCol(controls, span={"base": 12, "md": 3}),

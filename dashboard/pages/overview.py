@@ -19,6 +19,7 @@ SPOF_COLUMNS = [
     ("tier", "Tier", "text"),
     ("depth", "Depth (steps)", "int"),
     ("chain", "Chain to the capability", "wide"),
+    ("chain_confidence", "Sourcing confidence (lowest on the chain)", "float"),
     ("nation_id", "Nation", "text"),
     ("hidden", "Hidden (below tier 1)", "bool"),
     ("capabilities_lost", "Capabilities it stops", "int"),
@@ -36,6 +37,7 @@ TOP_COLUMNS = [
 
 def layout(**_query):
     return html.Div(id=ids.OV_PAGE, children=[
+        dcc.Location(id=ids.OV_NAV, refresh="callback-nav"),
         html.Div(id=ids.OV_MESSAGE),
         dmc.SimpleGrid(id=ids.OV_HEADLINES, cols={"base": 2, "sm": 4, "lg": 8}, spacing="sm"),
         section(
@@ -80,11 +82,14 @@ def layout(**_query):
         ),
         section(
             "Top risks",
-            grid(ids.OV_TOP_RISKS, TOP_COLUMNS, height=340),
-            description="The risk register's ten highest scores, with the reason."),
+            grid(ids.OV_TOP_RISKS, TOP_COLUMNS, height=340,
+                 getRowId="params.data.failure_point"),
+            description="The risk register's ten highest scores, with the reason. Click a "
+                        "row to open that point on the Network page."),
         section(
             "Where the suppliers are",
             dcc.Graph(id=ids.OV_MAP, figure=empty_figure("Loading…"), config=geo_config()),
             description="Each supplier site, coloured and shaped by its nation's alignment, "
-                        "sized by how many capabilities it stops on its own."),
+                        "sized by how many capabilities it stops on its own. Click a site to "
+                        "open it on the Network page."),
     ])

@@ -137,13 +137,15 @@ def spof_chains(network: SupplyNetwork, capability: str,
         point to the capability; 0 where it does not feed it), ``tier`` (its column of
         :data:`TIERS`) and ``chain`` (the names along one fewest-hop path, from the
         platform back to the point: ``"F-35A ← engine ← … ← China"``; empty where it does
-        not feed it).
+        not feed it) and ``chain_confidence`` (the lowest ``confidence`` of the sourcing
+        rows that chain rests on; NaN when it rests on none or none gives one).
 
     Examples
     --------
     >>> from riskgraph import load_network
     >>> net = load_network("tests/fixtures/worked")
-    >>> spof_chains(net, "capability:USA/P2", ["component:B"]).to_dict("records")
+    >>> t = spof_chains(net, "capability:USA/P2", ["component:B"])
+    >>> t[["depth", "tier", "chain"]].to_dict("records")
     [{'depth': 2, 'tier': 'part', 'chain': 'Platform 2 ← Part B'}]
     """
     cap = capability_index(network, capability)
@@ -151,6 +153,7 @@ def spof_chains(network: SupplyNetwork, capability: str,
     names = network.nodes["name"]
     points = list(points)
     nxt = _parents_towards(network, cap)
+    conf = _confidence(network)
     rows = []
     for point in points:
         v = node_index(network, point, "failure point")
@@ -158,10 +161,13 @@ def spof_chains(network: SupplyNetwork, capability: str,
         while nxt[v] >= 0 and v != cap:
             path.append(v)
             v = int(nxt[v])
+        ids = c.ids[path].tolist() + [c.ids[cap]]
+        found = [conf[k] for k in zip(ids[:-1], ids[1:]) if k in conf]
         rows.append({"depth": len(path), "tier": tier_of(network, point),
                      "chain": _ARROW.join(names.loc[c.ids[path[::-1]]].tolist())
-                     if path else ""})
-    out = pd.DataFrame(rows, columns=["depth", "tier", "chain"],
+                     if path else "",
+                     "chain_confidence": min(found) if found and path else np.nan})
+    out = pd.DataFrame(rows, columns=["depth", "tier", "chain", "chain_confidence"],
                        index=pd.Index(points, name="failure_point"))
     out["depth"] = out["depth"].astype(int)
     return out
@@ -339,7 +345,7 @@ def spof_list(network: SupplyNetwork, analysis, capability: str, *,
               kinds: Iterable[str] | None = None) -> pd.DataFrame:
     """A capability's single points of failure (:func:`~.capability.capability_spofs`,
     same order) with how deep each sits and how it reaches the capability: the columns
-    ``depth``, ``tier`` and ``chain`` of :func:`spof_chains`.
+    ``depth``, ``tier``, ``chain`` and ``chain_confidence`` of :func:`spof_chains`.
 
     Examples
     --------
@@ -354,9 +360,12 @@ def spof_list(network: SupplyNetwork, analysis, capability: str, *,
     """
     from .capability import capability_spofs
 
+    # the failure points' own kinds: the analysis may also list export-control vetoes
+    # (``veto:X``, docs/design.md §3.4), which are not nodes with a chain
+    kinds = ("nation", "supplier", "component") if kinds is None else kinds
     table = capability_spofs(network, analysis, capability, kinds=kinds)
     chains = spof_chains(network, capability, table.index)
-    for col in ("depth", "tier", "chain"):
+    for col in ("depth", "tier", "chain", "chain_confidence"):
         table[col] = chains[col].to_numpy()
     return table
 

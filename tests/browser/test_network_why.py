@@ -163,3 +163,51 @@ def test_why_opens_from_a_spof_clicked_on_overview(page):
     assert p.locator("#why-note").inner_text().startswith(name)
     assert "/why?" in p.url and "capability%3APOL%2FF-35A" in p.url
     page.assert_clean()
+
+
+def test_top_risk_rows_and_map_points_open_the_point(page):
+    """Overview: a clicked top-risk row opens that point on Network (focused, its panel
+    open); so does a clicked supplier site on the map."""
+    page.goto("/")
+    p = page.page
+    row = p.locator("#ov-top-risks .ag-center-cols-container .ag-row").first
+    row.wait_for()
+    name = row.locator('[col-id="name"]').inner_text()
+    row.locator('[col-id="name"]').click()
+    p.locator("#net-panel-body").wait_for()
+    assert "/network?focus=" in p.url
+    assert p.locator("#net-panel-body h4").inner_text() == name
+    wait_drawn(p, "net-graph", 2)
+
+    page.goto("/")
+    p.locator("#ov-map .js-plotly-plot .scattergeo").first.wait_for(state="attached")
+    site = p.evaluate("""() => { const gd = document.querySelector('#ov-map .js-plotly-plot');
+        const tr = gd.data.find(t => t.customdata && t.customdata.length);
+        const pt = {customdata: tr.customdata[0], curveNumber: 0, pointNumber: 0};
+        gd.emit('plotly_click', {points: [pt], event: {}});
+        return tr.customdata[0]; }""")
+    p.locator("#net-panel-body").wait_for()
+    assert "/network?focus=" in p.url and site.split(":", 1)[1] in p.url
+    page.assert_clean()
+
+
+def test_downloads_arrive_from_the_pages(page):
+    """A planner's downloads in the browser: the SPOF list as a spreadsheet CSV (with a
+    byte-order mark), and the network drawing as PNG and SVG."""
+    page.goto("/")
+    p = page.page
+    pick(p, "#ov-capability", "Poland F-35")
+    wait_js(p, "(e => e && e.innerText.includes('single point'))("
+               "document.querySelector('#ov-spof-count'))")
+    with p.expect_download() as got:
+        p.locator("#ov-spof-csv").click()
+    raw = open(got.value.path(), "rb").read()
+    assert got.value.suggested_filename == "riskgraph-spofs-POL-F-35A.csv"
+    assert raw.startswith("\ufeff".encode()) and "chain" in raw.decode("utf-8-sig")[:400]
+    page.goto("/network")
+    wait_drawn(p, "net-graph", 5)
+    for button, magic in (("#net-png", b"\x89PNG"), ("#net-svg", b"<?xml")):
+        with p.expect_download() as got:
+            p.locator(button).click()
+        assert open(got.value.path(), "rb").read().lstrip()[:5].startswith(magic[:4])
+    page.assert_clean()
