@@ -71,6 +71,32 @@ class MitigationResult:
         return {"mitigation_plan.csv": self.plan, "residual_risk.csv": self.residual,
                 "mitigation_summary.csv": pd.DataFrame([self.summary])}
 
+    def comparison(self) -> pd.DataFrame:
+        """Before and after, per capability with at least one target: ``before`` (targets:
+        SPOFs of the goal's kinds, or scenarios losing days), ``after`` (of those, left on
+        the mitigated network), ``removed``, and ``other_left`` (SPOFs of other kinds left;
+        0 for goal survive).
+
+        >>> from riskgraph import load_network
+        >>> res = plan_mitigation(load_network("data/allied-defence"),
+        ...                       capabilities=["capability:POL/F-35A"])
+        >>> res.comparison()[["before", "after", "removed"]].to_dict("records")
+        [{'before': 12, 'after': 0, 'removed': 12}]
+        """
+        t = self.engine.targets
+        before = pd.Series(t.capability).value_counts()
+        left = self.residual[self.residual["in_goal"]]["capability"].value_counts()
+        other = self.residual[~self.residual["in_goal"]]["capability"].value_counts()
+        caps = self.engine.network.capabilities.reindex(sorted(before.index))
+        out = pd.DataFrame({"nation_id": caps["nation_id"], "platform_id": caps["platform_id"],
+                            "name": caps["name"]}, index=caps.index)
+        out["before"] = before.reindex(caps.index).fillna(0).astype(int)
+        out["after"] = left.reindex(caps.index).fillna(0).astype(int)
+        out["removed"] = out["before"] - out["after"]
+        out["other_left"] = other.reindex(caps.index).fillna(0).astype(int)
+        out.index.name = "capability"
+        return out
+
 
 def _check(network, actions, goal, capabilities, kinds, scenarios, budget, time_limit):
     if goal not in GOALS:

@@ -141,9 +141,14 @@ def _same_place(a, b) -> bool:
 def _mitigate_text(res) -> str:
     s = res.summary
     what = {"spof": "pairs", "budget": "pairs", "survive": "capability-scenario pairs"}
-    lines = [f"goal {s['goal']}: {s['status']}"
-             f"{'' if s['feasible'] else ' (INFEASIBLE as a whole, see below)'}, "
-             f"{'verified' if s['verified'] else 'NOT verified'} by re-running the analyses",
+    if s["verified"]:
+        check = "verified by re-running the analyses"
+    elif not s["feasible"]:
+        check = (f"NOT verified: the goal cannot hold ({s['unbreakable']} pair(s) no "
+                 f"candidate can remove); every other pair is removed, re-checked")
+    else:
+        check = "NOT verified"
+    lines = [f"goal {s['goal']}: {s['status']}, {check}",
              f"plan: {s['actions']} action(s), total cost {s['cost']:g}; "
              f"{s['targets_met']} of {s['targets']} {what[s['goal']]} removed"]
     bound = "upper" if s["goal"] == "budget" else "lower"
