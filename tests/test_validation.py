@@ -921,3 +921,113 @@ def test_fast_and_careful_parsers_agree_on_hostile_files(random_package, tmp_pat
     if fast[1] is not None:
         for key, table in fast[1][0].items():
             pd.testing.assert_frame_equal(table, careful[1][0][key], check_exact=True)
+
+
+# ------------------------------------------- hostile input, against slow references
+
+
+_LOOKS = {"A": "\u0410\u0391", "B": "\u0412\u0392", "E": "\u0415\u0395", "O": "\u041e\u039f",
+          "o": "\u043e\u03bf", "-": "\u2013\u2212"}
+
+
+def _random_ids(rng, n: int) -> list[str]:
+    """Short ids over a few letters, some with look-alike letters swapped in."""
+    ids = []
+    for _ in range(n):
+        text = "".join(rng.choice("ABEOo-x") for _ in range(rng.randint(1, 3)))
+        ids.append("".join(rng.choice(_LOOKS[c]) if c in _LOOKS and rng.random() < 0.3
+                           else c for c in text))
+    return list(dict.fromkeys(ids))  # distinct: duplicates are another check
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_look_alike_warnings_match_a_pairwise_comparison(seed):
+    """Every id whose skeleton equals an earlier (or any ASCII) id's is warned about, and
+    no other: checked against comparing every pair."""
+    import random
+
+    import pyarrow as pa
+
+    from riskgraph.io.cells import look_alikes
+    from riskgraph.io.characters import skeleton
+
+    rng = random.Random(seed)
+    ids = _random_ids(rng, rng.randint(2, 40))
+    lines = np.arange(2, len(ids) + 2)
+    report = ValidationReport("x")
+    look_alikes("t.csv", "id", pa.array(ids), lines, report)
+    warned = {i.line for i in report.warnings}
+    expected = set()
+    for i, a in enumerate(ids):
+        if a.isascii():
+            continue  # an ASCII id is the original others imitate
+        sk = skeleton(a)
+        if any(b != a and skeleton(b) == sk and (b.isascii() or j < i)
+               for j, b in enumerate(ids)):
+            expected.add(i + 2)
+    assert warned == expected
+    for issue in report.warnings:  # each names the other row, which does look the same
+        other_line = int(issue.message.split("on t.csv:")[1].split(":")[0])
+        assert skeleton(ids[other_line - 2]) == skeleton(ids[issue.line - 2])
+        assert ids[other_line - 2] != ids[issue.line - 2]
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_bom_depth_limit_matches_the_longest_path(seed, tmp_path, monkeypatch):
+    """A BOM is refused for depth exactly when its longest parent->child path has more
+    edges than the limit (networkx's longest path as the reference; a small limit)."""
+    import random
+
+    import networkx as nx
+
+    import riskgraph.io.checks as checks
+    from riskgraph.io.schema import Limits
+
+    rng = random.Random(seed)
+    limit = rng.randint(1, 4)
+    monkeypatch.setattr(checks, "LIMITS", Limits(max_bom_depth=limit))
+    n = rng.randint(2, 9)
+    edges = sorted({(f"C{i}", f"C{j}") for i in range(n) for j in range(i + 1, n)
+                    if rng.random() < 0.35} | {("P", "C0")})
+    comps = ["component_id,name,kind", "P,P,platform"] + [f"C{i},c,part" for i in range(n)]
+    pkg = tmp_path / "pkg"
+    shutil_copy_worked(pkg)
+    write(pkg, "components.csv", "\n".join(comps) + "\n")
+    write(pkg, "bom.csv", "parent_id,child_id\n" + "".join(f"{p},{c}\n" for p, c in edges))
+    write(pkg, "sourcing.csv", "component_id,supplier_id,share\n" +
+          "".join(f"C{i},S_A,1\n" for i in range(n)))
+    write(pkg, "fielding.csv", "nation_id,platform_id\nUSA,P\n")
+    deep = [i for i in validate_package(pkg).errors if i.code == "bom-too-deep"]
+    longest = nx.dag_longest_path_length(nx.DiGraph(edges))
+    assert bool(deep) == (longest > limit), (edges, limit)
+
+
+def shutil_copy_worked(dest: Path) -> None:
+    import shutil
+
+    shutil.copytree(REPO / "tests" / "fixtures" / "worked", dest)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_shortfall_warnings_name_exactly_the_sourcing_rows(seed, tmp_path):
+    """On random packages: one warning per component whose shares sum below 1, on its
+    first sourcing.csv row, listing all its rows' lines (a slow reference over the file)."""
+    import csv
+    import random
+    from collections import defaultdict
+
+    from randpkg import write_random_package
+
+    write_random_package(random.Random(seed), tmp_path)
+    with open(tmp_path / "sourcing.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    by = defaultdict(list)
+    for line, row in enumerate(rows, start=2):
+        by[row["component_id"]].append((line, float(row["share"])))
+    expected = {(v[0][0], k, ", ".join(str(x) for x, _ in v)) for k, v in by.items()
+                if sum(s for _, s in v) < 1 - 1e-9}
+    report = validate_package(tmp_path)
+    found = {(i.line, i.value, i.message.split("(lines ")[1].split(")")[0])
+             for i in report.warnings if i.code == "shortfall"}
+    assert all(i.file == "sourcing.csv" for i in report.warnings if i.code == "shortfall")
+    assert found == expected  # the ten seeds give 20 shortfalls in all
