@@ -54,18 +54,22 @@ def _row(code: str, message: str, severity: str = "error", file: str = "(upload)
             "value": value, "message": message}
 
 
-def check_package(folder: str, files, limits: UploadLimits) -> dict:
+def check_package(folder: str, files, limits: UploadLimits, progress=None) -> dict:
     """Extract ``files`` into ``folder``, validate, count nodes and analyse (the child's
-    work; also callable in-process). Returns ``{"problems", "ok", "key", "nodes"}``."""
+    work; also callable in-process). Returns ``{"problems", "ok", "key", "nodes"}``;
+    ``progress(stage, **facts)`` hears of each stage (extracting, validating, analysing)."""
     import riskgraph
     from riskgraph.analyses.structural import structural_analysis
     from riskgraph.io.cache import ResultCache
 
+    progress = progress or (lambda stage, **facts: None)
     out = {"problems": [], "ok": False, "key": None, "nodes": None}
+    progress("extracting")
     extracted = extract_upload(files, folder, limits)
     out["problems"] = list(extracted.problems)
     if not extracted.ok:
         return out
+    progress("validating")
     report = riskgraph.validate_package(folder, max_file_bytes=limits.max_file_bytes)
     out["problems"] += [{c: getattr(i, c) for c in _COLUMNS} for i in report.issues]
     if not report.ok:
@@ -79,16 +83,20 @@ def check_package(folder: str, files, limits: UploadLimits) -> dict:
             f"package too large: {nodes:,} nodes, the limit is {limits.max_nodes:,} "
             "(riskgraph dashboard --max-nodes)", value=nodes))
         return out
+    progress("analysing", nodes=nodes)
     structural_analysis(network, cache=ResultCache())
     out["ok"] = True
     return out
 
 
 def _child(conn, folder, files, limits) -> None:  # pragma: no cover - runs in the child
+    def progress(stage, **facts):
+        conn.send({"stage": stage, **facts})
+
     try:
-        conn.send(check_package(folder, files, limits))
+        conn.send({"result": check_package(folder, files, limits, progress)})
     except BaseException as err:  # noqa: BLE001 - reported to the parent, which logs it
-        conn.send({"crash": f"{type(err).__name__}: {err}"})
+        conn.send({"result": {"crash": f"{type(err).__name__}: {err}"}})
     finally:
         conn.close()
 
@@ -127,6 +135,16 @@ class Intake:
     def __init__(self, limits: UploadLimits | None = None):
         self.limits = limits or UploadLimits()
         self._slot = threading.Lock()
+        self._progress: dict | None = None
+
+    def progress(self) -> dict | None:
+        """What the upload being taken in is doing, for a page to poll: ``{"stage":
+        "starting" | "extracting" | "validating" | "analysing", "seconds": elapsed,
+        "nodes": n (once known)}``; None when no upload is being taken in here."""
+        current = self._progress
+        if current is None:
+            return None
+        return dict(current, seconds=round(time.monotonic() - current["since"], 1))
 
     @property
     def busy(self) -> bool:
@@ -163,9 +181,16 @@ class Intake:
         proc.start()
         send.close()
         deadline = time.monotonic() + self.limits.max_seconds
+        self._progress = {"stage": "starting", "since": time.monotonic()}
         try:
             watched = psutil.Process(proc.pid)
-            while not receive.poll(_POLL):
+            while True:
+                if receive.poll(_POLL):
+                    message = receive.recv()
+                    if "result" in message:
+                        return message["result"]
+                    self._progress = {**self._progress, **message}
+                    continue
                 if not proc.is_alive():
                     return {"crash": f"the checking process ended (status {proc.exitcode})"}
                 if time.monotonic() > deadline:
@@ -178,10 +203,10 @@ class Intake:
                 if rss > self.limits.max_memory_bytes:
                     return {"limit": f"analysing it needed more than "
                                      f"{self.limits.max_memory_bytes / 2**20:,.0f} MiB"}
-            return receive.recv()
         except EOFError:
             return {"crash": "the checking process ended without an answer"}
         finally:
+            self._progress = None
             receive.close()
             if proc.is_alive():
                 proc.kill()

@@ -131,7 +131,16 @@ def test_decode_data_url():
 # ----------------------------------------------------------------------------- intake
 # The real child process (spawned), with limits small enough to hit.
 
-SAMPLE = Path(__file__).parents[1] / "data" / "allied-defence"
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory):
+    """A package made for these tests (not the sample, whose contents move on)."""
+    from riskgraph.io.synthetic import generate_package
+
+    folder = tmp_path_factory.mktemp("generated") / "pkg"
+    generate_package(folder, nodes=1500, seed=11)
+    return folder
 
 
 def _files(folder: Path) -> list[tuple[str, bytes]]:
@@ -157,38 +166,38 @@ def _nothing_left(ws) -> bool:
     return not any(ws.upload_dir.glob("incoming-*"))
 
 
-def test_a_package_over_the_node_limit_is_refused_before_analysis(workspace):
+def test_a_package_over_the_node_limit_is_refused_before_analysis(workspace, generated):
     import riskgraph
 
-    nodes = len(riskgraph.load_network(SAMPLE).nodes)
-    r = _intake(max_nodes=nodes - 1).take(workspace, _files(SAMPLE), "big.zip")
+    nodes = len(riskgraph.load_network(generated).nodes)
+    r = _intake(max_nodes=nodes - 1).take(workspace, _files(generated), "big.zip")
     assert r.key is None and r.kind == "error"
     [row] = [p for p in r.problems if p["code"] == "too-many-nodes"]
     assert row["message"] == (f"package too large: {nodes:,} nodes, the limit is "
                               f"{nodes - 1:,} (riskgraph dashboard --max-nodes)")
     assert len(workspace.refs()) == 0 and _nothing_left(workspace)
-    ok = _intake(max_nodes=nodes).take(workspace, _files(SAMPLE), "sample")
+    ok = _intake(max_nodes=nodes).take(workspace, _files(generated), "sample")
     assert ok.key and ok.kind == "success" and f"{nodes:,} nodes" in ok.text
     assert workspace.ref(ok.key).origin == "upload" and _nothing_left(workspace)
 
 
-def test_time_and_memory_limits_stop_the_child(workspace):
-    slow = _intake(max_seconds=0.3).take(workspace, _files(SAMPLE), "x")
+def test_time_and_memory_limits_stop_the_child(workspace, generated):
+    slow = _intake(max_seconds=0.3).take(workspace, _files(generated), "x")
     assert slow.key is None and "took longer than 0 s" in slow.text
-    fat = _intake(max_memory_bytes=40 * 2**20).take(workspace, _files(SAMPLE), "x")
+    fat = _intake(max_memory_bytes=40 * 2**20).take(workspace, _files(generated), "x")
     assert fat.key is None and "needed more than 40 MiB" in fat.text
     assert [p["code"] for p in fat.problems] == ["upload-limit"]
     assert len(workspace.refs()) == 0 and _nothing_left(workspace)
 
 
-def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace):
+def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace, generated):
     import threading
     import time
 
     intake = _intake()
     results = {}
     first = threading.Thread(target=lambda: results.update(
-        a=intake.take(workspace, _files(SAMPLE), "sample")))
+        a=intake.take(workspace, _files(generated), "sample")))
     first.start()
     while not intake.busy and first.is_alive():
         time.sleep(0.01)
@@ -196,7 +205,7 @@ def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace):
     assert busy.key is None and busy.title == "Busy"
     first.join(120)
     assert results["a"].kind == "success"
-    again = intake.take(workspace, _files(SAMPLE), "sample again")
+    again = intake.take(workspace, _files(generated), "sample again")
     assert again.key == results["a"].key and again.title == "Already loaded"
     assert "already loaded, as sample" in again.text
     bad = intake.take(workspace, [("nations.csv", b"nation_id,name\nX,\n")], "bad")
@@ -204,7 +213,7 @@ def test_one_upload_at_a_time_and_a_reupload_is_recognised(workspace):
     assert _nothing_left(workspace)
 
 
-def test_an_upload_is_seen_by_every_worker_process_of_the_server(tmp_path):
+def test_an_upload_is_seen_by_every_worker_process_of_the_server(tmp_path, generated):
     """Worker processes share the work folder: a package one took in, another finds by
     its content hash; a made-up or climbing key finds nothing."""
     import shutil
@@ -214,7 +223,7 @@ def test_an_upload_is_seen_by_every_worker_process_of_the_server(tmp_path):
     a = Workspace([WORKED], work_dir=tmp_path / "shared")
     b = Workspace([WORKED], work_dir=tmp_path / "shared")
     folder = a.new_upload_folder()
-    for p in SAMPLE.glob("*.csv"):
+    for p in generated.glob("*.csv"):
         shutil.copy(p, folder / p.name)
     ref = a.add_upload(folder, "sample.zip")
     seen = b.ref(ref.key)
@@ -224,3 +233,37 @@ def test_an_upload_is_seen_by_every_worker_process_of_the_server(tmp_path):
     for bad in ("0" * 64, "../" + ref.key, ref.key.upper(), ref.key + ".json"):
         with pytest.raises(InputError):
             b.ref(bad)
+
+
+def test_the_stages_of_an_upload_are_reported(workspace, tmp_path, generated):
+    """In order, with the node count once known; and live, for a page to poll."""
+    import threading
+    import time
+
+    import riskgraph
+    from riskgraph_dashboard.intake import check_package
+
+    heard = []
+    (tmp_path / "x").mkdir()
+    out = check_package(str(tmp_path / "x"), _files(generated), UploadLimits(),
+                        lambda stage, **facts: heard.append((stage, facts)))
+    nodes = len(riskgraph.load_network(generated).nodes)
+    assert out["ok"] and heard == [("extracting", {}), ("validating", {}),
+                                   ("analysing", {"nodes": nodes})]
+    intake = _intake()
+    assert intake.progress() is None
+    seen, done = [], threading.Event()
+    t = threading.Thread(target=lambda: (intake.take(workspace, _files(generated), "s"),
+                                         done.set()))
+    t.start()
+    while not done.is_set():
+        now = intake.progress()
+        if now is not None:
+            seen.append(now)
+        time.sleep(0.01)
+    t.join()
+    assert seen and seen[0]["stage"] == "starting" and seen[-1]["seconds"] >= 0
+    stages = [s["stage"] for s in seen]
+    assert stages == sorted(stages, key=["starting", "extracting", "validating",
+                                         "analysing"].index)  # never backwards
+    assert intake.progress() is None
