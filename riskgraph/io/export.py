@@ -302,8 +302,7 @@ def write_outputs(
         if target is not None:
             with contextlib.suppress(OSError):
                 target.abort()
-        if isinstance(exc, OSError) and not isinstance(exc, UsageError):
-            # the user's name for what failed, not a temp folder's
+        if isinstance(exc, OSError):  # the user's name for what failed, not a temp folder's
             raise OSError(exc.errno, exc.strerror or str(exc), os.fspath(where)) from exc
         raise
     return Path(out_dir)
