@@ -116,15 +116,32 @@ def _keys(df: pd.DataFrame, key: list[str]) -> pd.DataFrame:
     return df
 
 
+def _joined(df: pd.DataFrame, key: list[str]) -> pd.Series:
+    out = df[key[0]].astype(str)
+    for col in key[1:]:
+        out = out + "\x1f" + df[col].astype(str)
+    return out
+
+
+def _isin(x: pd.Series, y: pd.Series) -> np.ndarray:
+    """x.isin(y) for string columns, hashed in Arrow (pandas loops in Python here)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    xa, ya = (pa.array(v.astype(str).to_numpy(dtype=object), type=pa.large_string())
+              if not len(v) or v.dtype == object else pa.array(v) for v in (x, y))
+    return pc.is_in(xa, value_set=ya.cast(xa.type)).to_numpy(zero_copy_only=False)
+
+
 def _gained_lost(old: pd.DataFrame, new: pd.DataFrame, key: list[str], keep: list[str]
                  ) -> pd.DataFrame:
-    a, b = (_keys(df[key + keep], key).drop_duplicates(key) for df in (old, new))
-    m = a.merge(b, on=key, how="outer", indicator=True, suffixes=("", "\0new"))
-    m = m[m["_merge"] != "both"].copy()
-    m["change"] = np.where(m["_merge"] == "right_only", "gained", "lost")
-    for col in keep:
-        m[col] = m[col].where(m["_merge"] == "left_only", m[f"{col}\0new"])
-    return m[key + keep + ["change"]].sort_values(key, kind="stable", ignore_index=True)
+    """Rows whose key is in one table only (hashing joined keys: no merge)."""
+    a, b = (df[key + keep].drop_duplicates(key) for df in (old, new))
+    ka, kb = _joined(a, key), _joined(b, key)
+    lost = a[~_isin(ka, kb)].assign(change="lost")
+    gained = b[~_isin(kb, ka)].assign(change="gained")
+    out = pd.concat([_keys(lost, key), _keys(gained, key)], ignore_index=True)
+    return out.sort_values(key, kind="stable", ignore_index=True)
 
 
 def spof_changes(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:

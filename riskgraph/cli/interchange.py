@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import sys
 
-from riskgraph.cli.common import CliUsage, add_package_arguments, print_warnings
+from riskgraph.cli.common import (
+    CliUsage, add_cache_arguments, add_package_arguments, open_cache, print_warnings,
+)
 from riskgraph.errors import EXIT_OK
 
 IMPORT_SOURCES = ("sipri", "usgs", "openpsa", "willems")
@@ -180,6 +182,7 @@ def _add_diff(sub) -> None:
                    help="time to impact under these scenarios (default: each failure "
                         "point's baseline recovery)")
     p.add_argument("--no-ownership", action="store_true", help="ignore owner_nation_id")
+    add_cache_arguments(p)
     p.add_argument("--verbose", action="store_true", help="print every warning")
     p.add_argument("--warnings", metavar="FILE", default=None,
                    help="also write every warning to FILE")
@@ -192,7 +195,8 @@ def _cmd_diff(args) -> int:
     if not args.threshold >= 0:
         raise CliUsage("--threshold must be a number >= 0")
     result = diff_folders(args.old, args.new, threshold=args.threshold,
-                          scenarios=args.scenario, ownership=not args.no_ownership)
+                          scenarios=args.scenario, ownership=not args.no_ownership,
+                          cache=open_cache(args))
     print_warnings(result.warnings, args)
     print(result.text())
     if args.out:
