@@ -1,0 +1,79 @@
+"""The dashboard's Mitigate page callbacks: admission, the background solve, results."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from dash import no_update
+
+from riskgraph_dashboard.app import create_app
+from riskgraph_dashboard.callbacks import mitigate
+from riskgraph_dashboard.state import CONFIG_KEY
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "allied-defence"
+WORKED = ROOT / "tests" / "fixtures" / "worked"
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory):
+    # the sample without controls.csv: the page plans supplier SPOFs, which vetoes do not
+    # change, and the test stays apart from the veto analyses' own tests
+    import shutil
+
+    sample = tmp_path_factory.mktemp("pkgs") / "allied-defence"
+    shutil.copytree(SAMPLE, sample, ignore=shutil.ignore_patterns("controls.csv"))
+    app = create_app([str(sample), str(WORKED)],
+                     work_dir=tmp_path_factory.mktemp("dashboard-work"))
+    yield app.server.config[CONFIG_KEY]
+    app.server.config[CONFIG_KEY].close()
+
+
+def is_message(component, text=None) -> bool:
+    if component is None or type(component).__name__ != "Alert":
+        return False
+    return text is None or text.lower() in json.dumps(component.to_plotly_json(),
+                                                       default=str).lower()
+
+
+def test_plan_for_poland_runs_as_a_job_and_shows_verified_results(ws):
+    options, msg = mitigate.capability_choices(None)
+    assert msg is None and any(o["value"] == "capability:POL/F-35A" for o in options)
+    ticket, ref, msg = mitigate.admit_job(1, ["capability:POL/F-35A"], "spof",
+                                          ["supplier"], 0, 60, None)
+    assert msg is None and ref is no_update and set(ticket) == {"ticket"}
+    busy = mitigate.admit_job(1, [], "spof", ["supplier"], 0, 60, None)
+    assert is_message(busy[-1], "busy")
+    progress = []
+    ref, msg = mitigate.run_job(progress.append, ticket)
+    assert msg is None and progress[-1][0] == 100 and ws.gate.holder() is None
+    plan, compare, residual, summary, msg = mitigate.show_result(ref, None)
+    assert msg is None and len(plan) == 12
+    assert sum(r["cost"] for r in plan) == 2500
+    assert compare == [dict(compare[0], before=12, after=0, removed=12)]
+    assert not any(r["in_goal"] for r in residual)
+    assert "verified" in str([getattr(x, "children", x) for x in summary])
+    # the same choices again: shown from the cache, no job
+    again = mitigate.admit_job(1, ["capability:POL/F-35A"], "spof", ["supplier"], 0, 60,
+                               None)
+    assert again[0] is no_update and again[1] == ref and is_message(again[-1], "cache")
+
+
+def test_bad_choices_are_messages(ws):
+    assert is_message(mitigate.admit_job(1, ["capability:XXX/Y"], "spof", ["supplier"], 0,
+                                         60, None)[-1], "unknown capability")
+    assert is_message(mitigate.admit_job(1, [], "spof", [], 0, 60, None)[-1], "kind")
+    assert is_message(mitigate.admit_job(1, [], "budget", ["supplier"], -1, 60, None)[-1],
+                      "budget")
+    assert is_message(mitigate.admit_job(1, [], "nope", ["supplier"], 0, 60, None)[-1],
+                      "goal")
+    worked = ws.bundled_key("worked")
+    assert is_message(mitigate.admit_job(1, [], "spof", ["supplier"], 0, 60, worked)[-1],
+                      "mitigations.csv")
+    assert mitigate.run_job(lambda _: None, "nonsense") == (no_update, None)
+    assert is_message(mitigate.run_job(lambda _: None, {"ticket": "forged"})[-1],
+                      "not admitted")
+    msg, status, progress = mitigate.cancelled(1)
+    assert is_message(msg, "cancelled") and progress == 0
