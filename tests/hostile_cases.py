@@ -468,6 +468,10 @@ SCENARIOS = [
                   3, "s.toml:4", ["nest more than 16 levels"]),
     scenario_case("toml-deep-inline-tables", ONE + "x = " + "{a=" * 5_000 + "1" +
                   "}" * 5_000 + "\n", 3, "s.toml:4", ["nest more than 16 levels"]),
+    scenario_case("toml-deep-dotted-key", ONE + "capacity." + ".".join(["a"] * 5_000) +
+                  " = 1\n", 3, "s.toml:4:capacity", ["nests more than 16 levels"]),
+    scenario_case("toml-deep-table-header", ONE + "[" + ".".join(["t"] * 5_000) + "]\nx = 1\n",
+                  3, "s.toml:4:t", ["unknown top-level key 't'"]),
     scenario_case("toml-utf8-bom-accepted", b"\xef\xbb\xbf" + ONE.encode(), 0, "A down:"),
     scenario_case("toml-utf16", ONE.encode("utf-16"), 3, "s.toml:",
                   ["UTF-16 LE", "save it as UTF-8"]),

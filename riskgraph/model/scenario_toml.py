@@ -53,7 +53,7 @@ def key_line(block: tuple[int, list[str]] | None, key: str) -> int | None:
     if block is None:
         return None
     start, lines = block
-    pattern = re.compile(rf"\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    pattern = re.compile(rf"\s*\[?\s*[\"']?{re.escape(key)}[\"']?\s*[=.\]]")
     for j, line in enumerate(lines):
         if pattern.match(line):
             return start + j
@@ -125,7 +125,45 @@ def scenario_tables(text: str, source: str, report: ValidationReport) -> list:
                    "'scenario' must be an array of tables: write [[scenario]] (double "
                    "brackets) before each scenario", column="scenario")
         tables = []
+    _deep_values(tables, text, source, report)
     return tables
+
+
+def _depth(value) -> int:
+    """How deeply lists and dicts nest in ``value`` (0 for a plain value); iterative, so
+    that a 5,000-deep dotted key (``a.b.c...``), which tomllib builds without recursion,
+    is measured without recursion too."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+        else:
+            deepest = max(deepest, d)
+            continue
+        deepest = max(deepest, d + 1)
+    return deepest
+
+
+def _deep_values(tables: list, text: str, source: str, report: ValidationReport) -> None:
+    """Refuse a scenario key whose value nests deeper than ``LIMITS.max_toml_depth`` (e.g.
+    through dotted keys): printing or checking it would recurse without bound."""
+    blocks = block_lines(text)
+    deep = False
+    for i, table in enumerate(tables):
+        for key, value in table.items():
+            if _depth(value) > LIMITS.max_toml_depth:
+                block = blocks[i] if len(blocks) == len(tables) else None
+                report.add("error", "toml-nesting", source,
+                           f"scenario #{i + 1}, key {key!r}: its value nests more than "
+                           f"{LIMITS.max_toml_depth} levels deep (dotted keys count too); "
+                           "a scenario needs two at most", line=key_line(block, key),
+                           column=str(key)[:60])
+                deep = True
+    if deep:  # the other problems are gathered later, with the scenarios' own
+        raise_if_errors(report)
 
 
 def scenario_text(path: Path, report: ValidationReport) -> str:
