@@ -15,6 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from riskgraph.io.characters import visible
 from riskgraph.io.report import ValidationReport, show_value, suggest
 from riskgraph.io.schema import LIMITS, TABLES
 
@@ -296,7 +297,7 @@ def check_bom_cycles(bom: pd.DataFrame, lines: np.ndarray, report: ValidationRep
             continue
         start = min(comp)
         cycle = nx.find_cycle(g.subgraph(comp), source=start)
-        path = [cycle[0][0]] + [v for _, v in cycle]
+        path = [visible(str(x)) for x in [cycle[0][0]] + [v for _, v in cycle]]
         at = _cut([str(where[e]) for e in cycle], ", ")
         report.add("error", "bom-cycle", "bom.csv",
                    f"BOM cycle of {len(cycle):,} components: {_cut(path, ' -> ')} (rows on "
