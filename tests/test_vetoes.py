@@ -298,3 +298,58 @@ def test_whatif_with_vetoes_matches_per_capability_runs(seed, tmp_path):
         ref = run_scenarios(net, [Scenario("r", fail=fail, days=d, horizon_days=300.0)])
         want = ref.capabilities.reset_index().set_index("capability").loc[cap, cols]
         assert got.loc[cap, cols].tolist() == pytest.approx(want.tolist(), nan_ok=True)
+
+
+# ------------------------------------------------------------------------ Monte Carlo
+
+
+def _exact_with_vetoes(net) -> dict[str, float]:
+    """P(capability down) by enumerating every state of the random points and vetoes."""
+    c = net.compiled
+    probs = {str(c.ids[i]): float(c.disruption_prob[i]) for i in c.failure_points
+             if c.disruption_prob[i] > 0}
+    vp = net.package.nations["veto_prob"]
+    probs.update({f"veto:{x}": float(vp[x]) for x in controls_of(net).controllers
+                  if vp[x] > 0})
+    names = list(probs)
+    out = dict.fromkeys(ref_capability_up(net, set()), 0.0)
+    for state in itertools.product([False, True], repeat=len(names)):
+        weight = np.prod([probs[n] if s else 1 - probs[n] for n, s in zip(names, state)])
+        up = ref_capability_up(net, {n for n, s in zip(names, state) if s})
+        for cap, ok in up.items():
+            out[cap] += 0.0 if ok else weight
+    return out
+
+
+@pytest.mark.parametrize("seed", [None, *range(6)])
+def test_monte_carlo_vetoes_match_exact_enumeration(seed, tmp_path):
+    from riskgraph.analyses.montecarlo import monte_carlo
+
+    if seed is None:
+        net = load_network(FIXTURE)
+    else:
+        rng = random.Random(seed)
+        folder = tmp_path / "p"
+        write_random_package(rng, folder)
+        write_random_controls(rng, folder)
+        text = (folder / "nations.csv").read_text().splitlines()
+        text = [text[0] + ",veto_prob"] + [f"{row},{rng.choice(['', '0.2', '0.5'])}"
+                                          for row in text[1:]]
+        (folder / "nations.csv").write_text("\n".join(text) + "\n")
+        net = load_network(folder)
+        c = net.compiled
+        if int((c.disruption_prob[c.failure_points] > 0).sum()) > 7:
+            pytest.skip("too many random points to enumerate")
+    res = monte_carlo(net, trials=20_000, seed=3, points=[])
+    if res.vetoes is None:
+        assert not any(net.package.nations["veto_prob"].reindex(
+            controls_of(net).controllers).fillna(0) > 0)
+        return
+    exact = _exact_with_vetoes(net)
+    got = res.vetoes["p_unavailable"]
+    for cap, p in exact.items():
+        sigma = max(np.sqrt(p * (1 - p) / 20_000), 1e-4)
+        assert abs(got[cap] - p) < 5 * sigma, (cap, got[cap], p)
+    assert "mc_vetoes.csv" in res.tables()
+    # the physical tables do not depend on the vetoes' stream
+    assert (res.vetoes["p_added_by_vetoes"] >= 0).all()

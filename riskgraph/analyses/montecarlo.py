@@ -78,6 +78,7 @@ import pandas as pd
 
 from riskgraph.analyses._mc_evaluate import Weights, evaluate
 from riskgraph.analyses._mc_model import DENSE_PROB, build_model
+from riskgraph.analyses._mc_vetoes import veto_probabilities, veto_unavailability
 from riskgraph.analyses._mc_points import choose_points
 from riskgraph.analyses._mc_sampling import chunk_counts
 from riskgraph.analyses._mc_tables import (CAPABILITY_COLUMNS, IMPORTANCE_COLUMNS,
@@ -140,6 +141,9 @@ class MonteCarloResult:
     importance: pd.DataFrame
     ranking: pd.DataFrame
     parameters: dict = field(default_factory=dict)
+    #: per capability with licence refusals drawn (docs/design.md §3.4); None unless a
+    #: controlling nation has veto_prob > 0 (:mod:`riskgraph.analyses._mc_vetoes`)
+    vetoes: pd.DataFrame | None = None
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The export tables, keyed by CSV file name, with flat columns (no index)."""
@@ -149,7 +153,7 @@ class MonteCarloResult:
             "mc_nations.csv": self.nations.reset_index(drop=True),
             "mc_importance.csv": imp[["failure_point", *IMPORTANCE_COLUMNS]],
             "mc_ranking.csv": self.ranking.reset_index(),
-        }
+        } | ({} if self.vetoes is None else {"mc_vetoes.csv": self.vetoes.reset_index()})
 
 
 def wilson_interval(successes, trials, *, confidence: float = _CONFIDENCE):
@@ -310,8 +314,12 @@ def monte_carlo(network: SupplyNetwork, *, trials: int = 10_000, seed: int = 0,
     }
     est = Estimates(p_down=down / n, ci=(low, high), p_any=totals["any_lost"] / n,
                     pdd=dd / n, pdu=du / n, b_ci=(b_low, b_high), trials=trials)
+    vetoes = veto_unavailability(network, trials=trials, seed=seed,
+                                 chunk_trials=CHUNK_TRIALS)
+    if vetoes is not None:
+        params["veto_probabilities"] = veto_probabilities(network)
     return MonteCarloResult(**assemble(network, point_idx, pairs.point, pairs.cap, est),
-                            parameters=params)
+                            parameters=params, vetoes=vetoes)
 
 
 def exact_unavailability(network: SupplyNetwork, *, points: Iterable[str] | None = None,
