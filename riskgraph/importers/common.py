@@ -57,12 +57,13 @@ class ImportResult:
     rows_kept: int = 0
     parameters: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    unit: str = "rows"
 
     def summary(self) -> str:
         """One line per table written, and how many source rows were kept."""
         sizes = ", ".join(f"{len(df):,} {name}" for name, df in self.tables.items()
                           if TABLES[name].required or len(df))
-        return (f"{self.source}: kept {self.rows_kept:,} of {self.rows_read:,} rows of "
+        return (f"{self.source}: kept {self.rows_kept:,} of {self.rows_read:,} {self.unit} of "
                 f"{self.input_path}; {sizes}")
 
 

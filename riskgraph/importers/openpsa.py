@@ -330,5 +330,5 @@ def import_openpsa(path, *, nation: str = "XXX") -> ImportResult:
         "as a substitute group (docs/design.md section 7.4)", ""])
     return ImportResult(source="openpsa", input_path=str(path), tables=tables,
                         citation=cite, sources_md=md, report=report, rows_read=kept,
-                        rows_kept=kept, parameters={"nation": nation,
-                                                    "input_sha256": src.sha256})
+                        rows_kept=kept, unit="gates and basic events",
+                        parameters={"nation": nation, "input_sha256": src.sha256})

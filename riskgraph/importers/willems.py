@@ -163,6 +163,7 @@ def import_willems(path, *, links=None, nation: str = "XXX") -> ImportResult:
     return ImportResult(source="willems", input_path=str(path), tables=tables,
                         citation=CITATION, sources_md=md, report=report,
                         rows_read=n_stages + n_links, rows_kept=len(stages) + len(bom),
+                        unit="stages and links",
                         parameters={"links": str(lsrc.path), "nation": nation,
                                     "input_sha256": src.sha256,
                                     "links_sha256": lsrc.sha256})
