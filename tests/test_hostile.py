@@ -199,3 +199,23 @@ def test_validate_csv_neutralises_formula_cells(tmp_path, capsys):
     for row in rows:
         for cell in row.values():
             assert not cell or cell[0] not in "=+-@\t\r\n", row
+
+
+SUBPROCESS = ("package-is-dev-null", "fifo-as-csv", "toml-utf16", "toml-deep-arrays",
+              "header-1m-columns", "differently-cased-bom")
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.id in SUBPROCESS],
+                         ids=lambda c: c.id)
+def test_hostile_input_in_a_real_process(case: Case, tmp_path):
+    """A few cases through the installed entry point in a fresh process: the same exit
+    code and place, one short stderr, no hang (a FIFO is never opened)."""
+    import subprocess
+    import sys
+
+    argv = _argv(case.build(tmp_path), tmp_path)
+    res = subprocess.run([sys.executable, "-m", "riskgraph", *argv], capture_output=True,
+                         text=True, timeout=120, cwd=tmp_path)
+    assert res.returncode == case.code, res.stderr[-2000:]
+    assert case.where in res.stderr and "Traceback" not in res.stderr
+    assert len(res.stderr.splitlines()) <= 3 and not (tmp_path / "out").exists()
