@@ -57,7 +57,11 @@ COMMANDS = ("validate", "analyse", "analyse-again", "whatif", "montecarlo", "sum
 #: generated package for its first 100 capabilities, with 1,000 synthetic candidate
 #: actions) and ``allocate`` (one scenario; the LP grows with the BOM trees, so keep it to
 #: the sample and small packages).
-EXTRA_COMMANDS = ("mitigate", "allocate")
+EXTRA_COMMANDS = ("mitigate", "allocate", "import-sipri", "diff")
+#: issue 15: ``import-sipri`` imports a made-up trade register of this many deals (the
+#: package size does not matter to it); ``diff`` compares the package with an edited copy
+#: (bench/bench_interchange.py's ``edited_copy``), analyses not cached.
+SIPRI_DEALS = 30_000
 MITIGATION_ACTIONS = 1000
 MITIGATION_CAPABILITIES = 100
 DEFAULT_SIZES = (20_000, 100_000, 300_000, 1_000_000)
@@ -71,6 +75,8 @@ TARGETS = {
     ("whatif", 100_000): (5, None), ("whatif", 1_000_000): (30, None),
     ("montecarlo", 100_000): (15, None), ("montecarlo", 1_000_000): (90, None),
     ("mitigate", 100_000): (60, None),  # within its default time limit (issue 14)
+    ("diff", 100_000): (60, None),  # two 100k-node packages (issue 15)
+    ("import-sipri", 100_000): (10, None), ("import-sipri", 1_000_000): (10, None),
 }
 #: time(1M) / time(100k) at most this, for every command.
 MAX_GROWTH = 12
@@ -168,6 +174,8 @@ def command_argv(command: str, package: Path, out: Path, *, trials: int = TRIALS
                             "--out", str(out / "montecarlo")],
         "mitigate": lambda: _mitigate_argv(rg, package, out),
         "allocate": lambda: _allocate_argv(rg, package, out),
+        "import-sipri": lambda: _import_sipri_argv(rg, out),
+        "diff": lambda: _diff_argv(rg, package, out),
     }[command]
     return argv() if callable(argv) else argv
 
@@ -190,6 +198,28 @@ def _allocate_argv(rg: list[str], package: Path, out: Path) -> list[str]:
     if package.resolve() == SAMPLE.resolve():
         argv += ["--scenario", "Rare-earth supply halved (China at half output)"]
     return argv
+
+
+def _import_sipri_argv(rg: list[str], out: Path) -> list[str]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    from fakesources import write_fake_sipri
+
+    register = out / "sipri-register.csv"
+    write_fake_sipri(random.Random(1), register, deals=SIPRI_DEALS,
+                     designs=SIPRI_DEALS // 6, bad_rows=SIPRI_DEALS // 1000)
+    shutil.rmtree(out / "import-sipri", ignore_errors=True)
+    return rg + ["import", "sipri", str(register), "--out", str(out / "import-sipri")]
+
+
+def _diff_argv(rg: list[str], package: Path, out: Path) -> list[str]:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from bench_interchange import edited_copy
+
+    new = package.with_name(f"{package.name}-edited")
+    if not (new / "nations.csv").exists():
+        shutil.rmtree(new, ignore_errors=True)
+        edited_copy(package, new, 1)
+    return rg + ["diff", str(package), str(new), "--no-cache", "--out", str(out / "diff")]
 
 
 def mitigation_package(package: Path) -> Path:
