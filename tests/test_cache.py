@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import riskgraph
@@ -14,6 +15,7 @@ from riskgraph.cli import WARNINGS_PER_KIND, main
 from riskgraph.io.cache import ResultCache
 
 GOLDEN = Path(__file__).parent / "golden"
+SAMPLE = Path(__file__).parents[1] / "data" / "allied-defence"
 
 
 def _analyse(pkg, out, cache_dir, *extra):
@@ -113,3 +115,25 @@ def test_warnings_are_capped_per_kind_with_a_count(noisy, capsys, tmp_path):
     assert main(["validate", str(pkg), "--warnings", str(every)]) == 0
     assert len(every.read_text().splitlines()) == n
     assert str(every) in capsys.readouterr().err
+
+
+def test_a_cache_that_cannot_be_written_costs_a_warning_not_the_run(tmp_path, caplog):
+    # a file where the cache folder should be: storing fails with an OSError
+    blocked = tmp_path / "cache"
+    blocked.write_text("not a folder")
+    out = tmp_path / "out"
+    with caplog.at_level("WARNING", logger="riskgraph.io.cache"):
+        code = main(["analyse", str(SAMPLE), "--out", str(out), "--cache-dir", str(blocked)])
+    assert code == 0
+    assert (out / "manifest.json").is_file()
+    assert any("not storing the analysis in the cache" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_tables_with_pandas_string_columns_round_trip(tmp_path):
+    frame = pd.DataFrame({"name": pd.array(["a", "b", None], dtype="string"),
+                          "x": [1.0, 2.0, 3.0]}, index=pd.Index(["p", "q", "r"], name="id"))
+    cache = ResultCache(tmp_path / "c")
+    cache.put_frames("k", {"t": frame}, None)
+    frames, meta = cache.get_frames("k")
+    pd.testing.assert_frame_equal(frames["t"], frame, check_dtype=False)

@@ -41,7 +41,6 @@ import stat
 import tempfile
 from pathlib import Path
 
-from riskgraph.errors import UsageError
 
 __all__ = ["ResultCache", "default_cache_dir"]
 
@@ -58,13 +57,15 @@ def _write_arrow(path: Path, frame) -> None:
 
     # the index is stored as columns in every slice (preserve_index=True), so each slice
     # carries the same pandas metadata and the file reads back as the whole frame
-    first = pa.RecordBatch.from_pandas(frame.iloc[:ARROW_BATCH_ROWS], preserve_index=True)
+    # Tables, not record batches: a pandas string column converts to a chunked Arrow
+    # array, which RecordBatch.from_pandas refuses
+    first = pa.Table.from_pandas(frame.iloc[:ARROW_BATCH_ROWS], preserve_index=True)
     with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, first.schema) as writer:
-        writer.write_batch(first)
+        writer.write_table(first)
         for lo in range(ARROW_BATCH_ROWS, len(frame), ARROW_BATCH_ROWS):
             part = frame.iloc[lo:lo + ARROW_BATCH_ROWS]
-            writer.write_batch(pa.RecordBatch.from_pandas(part, schema=first.schema,
-                                                          preserve_index=True))
+            writer.write_table(pa.Table.from_pandas(part, schema=first.schema,
+                                                    preserve_index=True))
 
 
 def default_cache_dir() -> Path:
@@ -115,6 +116,14 @@ class ResultCache:
         and written in slices of :data:`ARROW_BATCH_ROWS` rows, so storing never holds a
         second copy of a whole table (one pickle of a million-node analysis took 16 s and
         3 GB more memory), and reading memory-maps the files."""
+        try:
+            self._store(key, frames, meta)
+        except OSError as exc:  # a full or read-only cache must not cost the user the run
+            logger.warning("not storing the analysis in the cache %s: %s (choose another "
+                           "folder with --cache-dir or turn it off with --no-cache)",
+                           self.folder, exc.strerror or exc)
+
+    def _store(self, key: str, frames: dict, meta) -> None:
         self._mkdir()
         tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", suffix=".tmp", dir=self.folder))
         try:
@@ -151,12 +160,7 @@ class ResultCache:
             return None
 
     def _mkdir(self) -> None:
-        try:
-            self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        except OSError as exc:
-            raise UsageError(f"cannot create the analysis cache folder {self.folder}: "
-                             f"{exc.strerror or exc}; choose another with --cache-dir or "
-                             f"turn it off with --no-cache") from None
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def clear(self) -> int:
         """Delete every entry; returns how many were removed."""
