@@ -77,3 +77,20 @@ def test_bad_choices_are_messages(ws):
                       "not admitted")
     msg, status, progress = mitigate.cancelled(1)
     assert is_message(msg, "cancelled") and progress == 0
+
+
+def test_allocate_view_for_the_edited_scenario(ws):
+    from riskgraph_dashboard.callbacks import allocate
+
+    spec = {"name": "halved", "fail": [], "days": {}, "horizon_days": 365,
+            "capacity": {f"supplier:{s}": 0.5 for s in (
+                "BAOTOU_NORTHERN_RE", "CHINA_RE_GROUP", "NINGBO_YUNSHENG", "JL_MAG",
+                "ZHONG_KE_SAN_HUAN", "CHENGDU_GALAXY")}}
+    caps, nations, status, msg = allocate.run_allocation(1, "weighted", spec, None)
+    assert msg is None and "verified" in status
+    pol = [r for r in caps if r["nation_id"] == "POL" and r["platform_id"] == "F-35A"][0]
+    assert pol["proportional"] == pytest.approx(0.525) and pol["optimal"] == 1.0
+    assert {r["nation_id"] for r in nations} >= {"POL", "USA"}
+    assert is_message(allocate.run_allocation(1, "nope", spec, None)[-1], "objective")
+    assert is_message(allocate.run_allocation(1, "weighted", None, None)[-1], "scenario")
+    assert allocate.run_allocation(None, "weighted", spec, None)[0] is no_update

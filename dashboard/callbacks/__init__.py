@@ -5,13 +5,13 @@ The functions themselves are plain module-level functions, so tests call them di
 
 from __future__ import annotations
 
-from . import (data, mitigate, montecarlo, nations, network, overview, register, shell,
-               whatif, why)
+from . import (allocate, data, mitigate, montecarlo, nations, network, overview, register,
+               shell, whatif, why)
 
 __all__ = ["register_all", "MODULES"]
 
-MODULES = (shell, overview, network, why, register, nations, whatif, montecarlo, mitigate,
-           data)
+MODULES = (shell, overview, network, why, register, nations, whatif, allocate, montecarlo,
+           mitigate, data)
 
 
 def register_all(app) -> None:

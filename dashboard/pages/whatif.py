@@ -8,6 +8,7 @@ from dash import dcc, html
 from .. import ids
 from ..components import column_defs, grid, section
 from ..figures import empty_figure
+from .allocate import section_layout as allocate_section
 
 PAGE = dict(path="/whatif", name="What-if", order=4, title="riskgraph — what-if",
             description="Fail suppliers, nations or components for a while and see when each "
@@ -190,4 +191,5 @@ def layout(**query):
                 description="A failed point is exposed for a capability when its outage "
                             "outlasts the capability's time to impact (TTR > TTS)."),
         _compare_box(),
+        allocate_section(),
     ])

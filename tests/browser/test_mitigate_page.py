@@ -56,3 +56,22 @@ def test_plan_for_poland_f35(mit_page):
     assert p.locator("#mit-cancel").is_disabled()
     page.screenshot("mitigate")
     page.assert_clean()
+
+
+def test_allocate_view_on_the_whatif_page(mit_page):
+    from .test_pages import pick
+
+    page = mit_page
+    page.goto("/whatif")
+    p = page.page
+    pick(p, "#wi-load", "Rare-earth supply halved")
+    p.locator("#wi-result-alert").wait_for()
+    p.locator("#alloc-run").scroll_into_view_if_needed()
+    p.locator("#alloc-run").click()
+    p.wait_for_function("document.querySelector('#alloc-status').innerText"
+                        ".includes('verified')", timeout=60_000)
+    assert "proportional" in p.locator("#alloc-status").inner_text()
+    p.locator("#alloc-capabilities .ag-row").first.wait_for()
+    p.locator("#alloc-nations .ag-row").first.wait_for()
+    page.screenshot("whatif-allocate")
+    page.assert_clean()
