@@ -211,17 +211,20 @@ def show_node(tapped, elements, key):
     return _node_panel(node, d), _highlight_stylesheet(p, node, d, elements), None
 
 
-@user_errors(4)
+@user_errors(5)
 def open_focus(query, key):
     """A node passed in the URL (``?focus=supplier:X``): focus the graph on it and open its
     panel, as a click on it would."""
     focus = query.get("focus") if isinstance(query, dict) else None
     if not focus:
-        return no_update, no_update, no_update, None
+        return no_update, no_update, no_update, no_update, None
     p = loaded(key)
     focus = check_id(p, focus, "focus")
     d = node_detail(p.network, p.analysis, focus)
-    return picker_options(p.node_options, value=focus), focus, _node_panel(focus, d), None
+    # a failure point opened from a risk list: show what depends on it (what it stops)
+    direction = "upstream" if focus.startswith("capability:") else "downstream"
+    return (picker_options(p.node_options, value=focus), focus, direction,
+            _node_panel(focus, d), None)
 
 
 def register(app) -> None:
@@ -259,6 +262,7 @@ def register(app) -> None:
     app.callback(
         Output(ids.NET_FOCUS, "data", allow_duplicate=True),
         Output(ids.NET_FOCUS, "value", allow_duplicate=True),
+        Output(ids.NET_DIRECTION, "value", allow_duplicate=True),
         Output(ids.NET_PANEL, "children", allow_duplicate=True),
         Output(ids.NET_MESSAGE, "children", allow_duplicate=True),
         Input(ids.NET_QUERY, "data"),

@@ -11,7 +11,7 @@ import pytest
 
 from riskgraph import load_network
 from riskgraph.analyses.structural import structural_analysis
-from riskgraph.views import capability_spofs
+from riskgraph.views.why import spof_list
 
 from .browserkit import SAMPLE
 from .test_network_why import wait_js
@@ -30,10 +30,19 @@ def test_q1_poland_f35_single_points_of_failure(page, sample):
     """Overview: one action (pick the capability) answers it: how many, which kinds,
     each with its depth and chain; every kind listed by default (China among them)."""
     net, analysis = sample
-    want = capability_spofs(net, analysis, POL_F35)
+    want = spof_list(net, analysis, POL_F35)
     kinds = want["kind"].value_counts()
     page.goto("/")
     p = page.page
+    # the headline card says what it counts (capabilities, not SPOFs)
+    cards = p.locator("#ov-headlines .rg-stat")
+    cards.first.wait_for()
+    hidden = [t for t in cards.all_inner_texts() if "hidden" in t.lower()]
+    assert len(hidden) == 1 and hidden[0].lower().startswith("capabilities with a hidden spof")
+    spof = analysis.spof
+    with_hidden = len(set(spof.index[spof["hidden"].to_numpy(dtype=bool)]))
+    lines = [line.strip() for line in hidden[0].splitlines() if line.strip()]
+    assert lines[1] == str(with_hidden), lines
     pick(p, "#ov-capability", "Poland F-35")  # action 1
     count = p.locator("#ov-spof-count")
     wait_js(p, "document.querySelector('#ov-spof-count').innerText.includes("
