@@ -21,7 +21,7 @@ import pandas as pd
 from riskgraph.errors import RiskgraphError, UsageError
 from riskgraph.io.schema import TABLES
 
-__all__ = ["DiffResult", "diff_folders", "row_changes", "spof_changes", "pair_changes",
+__all__ = ["DiffResult", "diff_folders", "diff_networks", "row_changes", "spof_changes", "pair_changes",
            "exposure_changes", "register_changes", "time_to_impact_changes",
            "RESULT_FILES"]
 
@@ -310,6 +310,45 @@ def _time_to_impact(nets, scenarios, notes) -> pd.DataFrame | None:
     return time_to_impact_changes(*frames)
 
 
+def diff_networks(old_network, new_network, *, threshold: float = 0.01, scenarios=None,
+                  old_analysis=None, new_analysis=None, cache=None,
+                  names: tuple[str, str] = ("old", "new")) -> DiffResult:
+    """Compare two SupplyNetworks: rows, then consequences (docs/design.md §7.8).
+
+    ``old_analysis`` / ``new_analysis``: their StructuralAnalysis when already computed
+    (the dashboard has them); else they are computed (through ``cache`` if given).
+    ``scenarios``: a scenario TOML file for time to impact (None: that part is skipped).
+    """
+    nets = [old_network, new_network]
+    notes, warnings = [], []
+    for net in nets:
+        if net.package.report is not None:
+            warnings += net.package.report.warnings
+    rows = row_changes(old_network.package, new_network.package)
+    results = []
+    for net, analysis in zip(nets, (old_analysis, new_analysis)):
+        results.append(_analysed(net, cache) if analysis is None else
+                        {part: analysis.tables()[name]
+                         for part, name in RESULT_FILES.items()})
+    tti = None
+    if scenarios is not None:
+        tti = _time_to_impact(nets, scenarios, notes)
+    else:
+        notes.append("time to impact: no scenarios (give --scenario FILE)")
+    return _result(names, "package", threshold, rows, results, tti, notes, warnings)
+
+
+def _result(names, mode, threshold, rows, results, tti, notes, warnings) -> DiffResult:
+    a, b = results
+    return DiffResult(
+        old=str(names[0]), new=str(names[1]), mode=mode, threshold=threshold, rows=rows,
+        spof=spof_changes(a["spof"], b["spof"]),
+        pairs=pair_changes(a["pairs"], b["pairs"]),
+        exposure=exposure_changes(a["exposure"], b["exposure"], threshold),
+        register=register_changes(a["register"], b["register"], threshold),
+        time_to_impact=tti, notes=notes, warnings=warnings)
+
+
 def diff_folders(old, new, *, threshold: float = 0.01, scenarios=None,
                  ownership: bool = True, cache=None) -> DiffResult:
     """Compare two packages (rows, then consequences) or two analyse output folders.
@@ -331,29 +370,14 @@ def diff_folders(old, new, *, threshold: float = 0.01, scenarios=None,
         what = {"package": "a package", "analysis": "an analyse output folder"}
         raise UsageError(f"cannot compare {what[kinds[0]]} with {what[kinds[1]]}: give "
                          f"two packages or two analyse output folders")
-    notes, warnings, rows, tti = [], [], None, None
     if kinds[0] == "package":
         from riskgraph.model.network import load_network
 
         nets = [load_network(p, ownership=ownership) for p in (old, new)]
-        for net in nets:
-            warnings += net.package.report.warnings
-        rows = row_changes(nets[0].package, nets[1].package)
-        results = [_analysed(net, cache) for net in nets]
         if scenarios is None and (Path(new) / "scenarios.toml").exists():
             scenarios = Path(new) / "scenarios.toml"
-        if scenarios is not None:
-            tti = _time_to_impact(nets, scenarios, notes)
-        else:
-            notes.append("time to impact: no scenarios (give --scenario FILE)")
-    else:
-        results = [_read_results(p) for p in (old, new)]
-        notes.append("analyse output folders: no row changes and no time to impact")
-    a, b = results
-    return DiffResult(
-        old=str(old), new=str(new), mode=kinds[0], threshold=threshold, rows=rows,
-        spof=spof_changes(a["spof"], b["spof"]),
-        pairs=pair_changes(a["pairs"], b["pairs"]),
-        exposure=exposure_changes(a["exposure"], b["exposure"], threshold),
-        register=register_changes(a["register"], b["register"], threshold),
-        time_to_impact=tti, notes=notes, warnings=warnings)
+        return diff_networks(*nets, threshold=threshold, scenarios=scenarios, cache=cache,
+                             names=(old, new))
+    results = [_read_results(p) for p in (old, new)]
+    notes = ["analyse output folders: no row changes and no time to impact"]
+    return _result((old, new), "analysis", threshold, None, results, None, notes, [])
