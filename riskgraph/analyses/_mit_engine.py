@@ -52,6 +52,7 @@ class Engine:
             caps = [x for x in caps if x in wanted]
         self.capabilities = caps
         self.checks = 0
+        self.check_seconds = 0.0  # CPU seconds spent verifying
         self.targets = self._targets()
         self.relevant = self._relevance()
 
@@ -146,7 +147,16 @@ class Engine:
     def met(self, chosen) -> np.ndarray:
         """Which targets the actions at positions ``chosen`` meet, by the exact analyses
         re-run on the mitigated network."""
+        import time
+
         self.checks += 1
+        start = time.process_time()
+        try:
+            return self._met(chosen)
+        finally:
+            self.check_seconds += time.process_time() - start
+
+    def _met(self, chosen) -> np.ndarray:
         net = self.mitigated(chosen)
         t = self.targets
         if self.goal == "survive":

@@ -257,17 +257,19 @@ def _residual(engine: Engine, chosen: list, why: pd.Series) -> pd.DataFrame:
 
 
 def _plan_table(engine: Engine, actions: pd.DataFrame, chosen: list, met,
-                exact_up_to: int = 40) -> pd.DataFrame:
+                exact_seconds: float = 10.0) -> pd.DataFrame:
     """One row per chosen action: what it is, its cost, and the targets it removes.
 
     A target is credited to each chosen action without which the plan no longer meets it
-    (re-verified, for plans of at most ``exact_up_to`` actions); a target no single action
-    is indispensable for (met twice over) is credited to every chosen action that can
-    change it.
+    (re-verified once per action, when that should take at most ``exact_seconds`` of CPU
+    at the verifications' pace so far); a target no single action is indispensable for
+    (met twice over), and every target when re-verifying would take longer, is credited
+    to every chosen action that can change it.
     """
     t = engine.targets
     credit: dict[int, set] = {a: set() for a in chosen}
-    if len(chosen) <= exact_up_to and met.any():
+    pace = engine.check_seconds / max(engine.checks, 1)
+    if len(chosen) * pace <= exact_seconds and met.any():
         for a in chosen:
             credit[a] = set(np.flatnonzero(met & ~engine.met([b for b in chosen if b != a]))
                             .tolist())
