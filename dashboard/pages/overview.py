@@ -15,11 +15,10 @@ PAGE = dict(path="/", name="Overview", order=0, title="riskgraph — overview",
 
 SPOF_COLUMNS = [
     ("name", "Single point of failure", "name"),
-    ("kind", "Kind", "text"),
     ("tier", "Tier", "text"),
     ("depth", "Depth (steps)", "int"),
     ("chain", "Chain to the capability", "wide"),
-    ("chain_confidence", "Sourcing confidence (lowest on the chain)", "float"),
+    ("chain_confidence", "Confidence (lowest)", "float"),
     ("nation_id", "Nation", "text"),
     ("hidden", "Hidden (below tier 1)", "bool"),
     ("capabilities_lost", "Capabilities it stops", "int"),
@@ -71,9 +70,10 @@ def layout(**_query):
                     dcc.Download(id=ids.OV_DOWNLOAD),
                 ], gap="xs"),
             ], justify="space-between", mt=6),
-            dmc.Text("Ranked by the risk register's score. Click a row to see what happens "
-                     "if that point is down for the outage above, and why.", size="sm",
-                     c="dimmed", mt=2, mb=6),
+            dmc.Text("Ranked by the risk register's score. Depth: steps from the point "
+                     "to the capability; confidence: the lowest sourcing confidence on the "
+                     "chain shown. Click a row to see what happens if that point is down "
+                     "for the outage above, and why.", size="sm", c="dimmed", mt=2, mb=6),
             grid(ids.OV_SPOF_GRID, SPOF_COLUMNS, height=300, row_selection="single",
                  getRowId="params.data.failure_point"),
             html.Div(id=ids.OV_ANSWER, className="rg-answer"),

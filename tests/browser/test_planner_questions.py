@@ -59,6 +59,8 @@ def test_q1_poland_f35_single_points_of_failure(page, sample):
     assert chain.startswith("F-35A Lightning II ← ") and chain.endswith(" ← China")
     assert china.locator('[col-id="tier"]').inner_text() == "nation"
     assert int(china.locator('[col-id="depth"]').inner_text()) == len(chain.split(" ← "))
+    p.locator("#ov-capability").scroll_into_view_if_needed()
+    page.screenshot("overview")
     page.assert_clean()
 
 
