@@ -39,8 +39,9 @@ def is_message(component, text=None) -> bool:
 
 
 def test_plan_for_poland_runs_as_a_job_and_shows_verified_results(ws):
-    options, msg = mitigate.capability_choices(None)
+    options, scenarios, msg = mitigate.capability_choices(None)
     assert msg is None and any(o["value"] == "capability:POL/F-35A" for o in options)
+    assert any(o["value"].startswith("Rare-earth supply halved") for o in scenarios)
     ticket, ref, msg = mitigate.admit_job(1, ["capability:POL/F-35A"], "spof",
                                           ["supplier"], 0, 60, None)
     assert msg is None and ref is no_update and set(ticket) == {"ticket"}
@@ -94,3 +95,16 @@ def test_allocate_view_for_the_edited_scenario(ws):
     assert is_message(allocate.run_allocation(1, "nope", spec, None)[-1], "objective")
     assert is_message(allocate.run_allocation(1, "weighted", None, None)[-1], "scenario")
     assert allocate.run_allocation(None, "weighted", spec, None)[0] is no_update
+
+
+def test_survive_goal_plans_for_a_package_scenario(ws):
+    name = "Rare-earth export embargo (China, 12 months)"
+    ticket, ref, msg = mitigate.admit_job(1, ["capability:POL/F-35A"], "survive",
+                                          ["supplier"], 0, 60, None, [name])
+    assert msg is None
+    ref, msg = mitigate.run_job(lambda _: None, ticket)
+    plan, compare, residual, summary, msg = mitigate.show_result(ref, None)
+    assert msg is None and [r["action_id"] for r in plan] == ["M21"]   # samarium stock
+    assert compare[0]["before"] == 1 and compare[0]["after"] == 0 and residual == []
+    assert is_message(mitigate.admit_job(1, [], "survive", ["supplier"], 0, 60, None,
+                                         ["no such"])[-1], "unknown scenario")

@@ -33,13 +33,16 @@ def result_key(package_key: str, params: dict) -> str:
     return f"mit:{package_key}:{digest}"
 
 
-@user_errors(2)
+@user_errors(3)
 def capability_choices(key):
+    """Capabilities, and the package's scenarios (scenarios.toml) for goal survive."""
     p = loaded(key)
-    return options(p.capability_options), None
+    scenarios, _problems = p.scenarios
+    return (options(p.capability_options),
+            [{"value": s.name, "label": s.name} for s in scenarios], None)
 
 
-def _params(p, capabilities, goal, kinds, budget, time_limit) -> dict:
+def _params(p, capabilities, goal, kinds, budget, time_limit, scenarios=None) -> dict:
     goal = check_choice(goal, "goal", [g["value"] for g in page.GOALS])
     caps = [c for c in (capabilities or []) if isinstance(c, str)]
     unknown = [c for c in caps if c not in p.capability_options.index]
@@ -54,18 +57,27 @@ def _params(p, capabilities, goal, kinds, budget, time_limit) -> dict:
                                          hi=page.MAX_TIME_LIMIT, integer=True)}
     if goal == "budget":
         params["budget"] = check_number(budget, "budget", lo=0, hi=1e15)
+    if goal == "survive":
+        known = [s.name for s in p.scenarios[0]]
+        if not known:
+            raise InputError("this package has no valid scenarios.toml to survive")
+        chosen = [n for n in (scenarios or []) if isinstance(n, str)]
+        unknown = [n for n in chosen if n not in known]
+        if unknown:
+            raise InputError(f"unknown scenario {unknown[0]!r}")
+        params["scenarios"] = sorted(chosen) or known
     return params
 
 
 @user_errors(3)
-def admit_job(n_clicks, capabilities, goal, kinds, budget, time_limit, key):
+def admit_job(n_clicks, capabilities, goal, kinds, budget, time_limit, key, scenarios=None):
     """Take the server's job slot (or say who holds it); a cached plan is shown at once."""
     if not n_clicks:
         return no_update, no_update, None
     p = loaded(key)
     if getattr(p.network.package, "mitigations", None) is None:
         raise InputError("this package has no mitigations.csv: no candidate actions")
-    params = _params(p, capabilities, goal, kinds, budget, time_limit)
+    params = _params(p, capabilities, goal, kinds, budget, time_limit, scenarios)
     ref = {"key": p.ref.key, "cache": result_key(p.ref.key, params)}
     ws = workspace()
     with ws.results() as cache:
@@ -94,9 +106,12 @@ def run_job(set_progress, ticket):
     try:
         p = ws.get(params["key"])
         set_progress((10, "Finding the SPOFs and which candidates can remove them…"))
+        wanted = set(params.get("scenarios") or ())
+        scenarios = [s for s in p.scenarios[0] if s.name in wanted]
         res = plan_mitigation(p.network, goal=params["goal"],
                               capabilities=params["capabilities"], kinds=params["kinds"],
-                              budget=params.get("budget"), time_limit=params["time_limit"])
+                              scenarios=scenarios, budget=params.get("budget"),
+                              time_limit=params["time_limit"])
         set_progress((90, "Verified; saving…"))
         tables = {"plan": res.plan, "residual": res.residual,
                   "comparison": res.comparison(), "summary": dict(res.summary)}
@@ -111,12 +126,13 @@ def run_job(set_progress, ticket):
 
 def _summary(s: dict):
     gap = f"{100 * s['gap']:.2f}%"
+    what = "capability-scenario pair(s)" if s["goal"] == "survive" else "SPOF(s)"
     verdict = ("verified by re-running the analyses" if s["verified"] else
-               f"not verified: {s['unbreakable']} SPOF(s) no candidate can remove"
+               f"not verified: {s['unbreakable']} {what} no candidate can remove"
                if not s["feasible"] else "not verified")
     return [html.B(f"{s['status'].replace('_', ' ')}, {verdict}. "),
             f"{s['actions']} action(s), total cost {s['cost']:,.6g}; {s['targets_met']} of "
-            f"{s['targets']} SPOF(s) removed. Bound {s['bound']:,.6g}, LP bound "
+            f"{s['targets']} {what} removed. Bound {s['bound']:,.6g}, LP bound "
             f"{s['lp_bound']:,.6g}, gap {gap}."]
 
 
@@ -147,6 +163,7 @@ def cancelled(n_clicks):
 def register(app) -> None:
     app.callback(
         Output(page.CAPABILITIES, "data"),
+        Output(page.SCENARIOS, "data"),
         Output(page.MESSAGE, "children"),
         Input(ids.PACKAGE, "data"),
         Input(page.PAGE_ID, "id"),
@@ -162,6 +179,7 @@ def register(app) -> None:
         State(page.BUDGET, "value"),
         State(page.TIME_LIMIT, "value"),
         State(ids.PACKAGE, "data"),
+        State(page.SCENARIOS, "value"),
         prevent_initial_call=True,
     )(admit_job)
     app.callback(

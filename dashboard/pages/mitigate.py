@@ -32,7 +32,9 @@ COMPARE = "mit-compare"
 RESIDUAL = "mit-residual"
 
 GOALS = [{"value": "spof", "label": "Remove every SPOF of the chosen kinds"},
-         {"value": "budget", "label": "Remove the most within a budget"}]
+         {"value": "budget", "label": "Remove the most within a budget"},
+         {"value": "survive", "label": "Survive the chosen scenarios"}]
+SCENARIOS = "mit-scenarios"
 KIND_OPTIONS = [{"value": k, "label": k} for k in ("supplier", "nation", "component")]
 #: Seconds a browser may give one solve.
 MAX_TIME_LIMIT = 600
@@ -49,7 +51,7 @@ PLAN_COLUMNS = [
 ]
 COMPARE_COLUMNS = [
     ("name", "Capability", "name"),
-    ("before", "SPOFs of the goal before", "int"),
+    ("before", "Before (SPOFs, or scenarios losing days)", "int"),
     ("after", "After", "int"),
     ("removed", "Removed", "int"),
     ("other_left", "Other SPOFs left", "int"),
@@ -57,6 +59,8 @@ COMPARE_COLUMNS = [
 RESIDUAL_COLUMNS = [
     ("capability", "Capability", "text"),
     ("failure_point", "Still breaks it", "text"),
+    ("scenario", "Scenario still losing days", "text"),
+    ("days_lost", "Days lost", "days"),
     ("kind", "Kind", "text"),
     ("in_goal", "In the goal", "bool"),
     ("reason", "Why it is left", "text"),
@@ -74,6 +78,8 @@ def _controls():
                             value=["supplier"], w=260),
             dmc.NumberInput(id=BUDGET, label="Budget (goal: within a budget)", value=1000,
                             min=0, w=200),
+            dmc.MultiSelect(id=SCENARIOS, label="Scenarios (goal: survive; all if empty)",
+                            data=[], value=[], searchable=True, clearable=True, w=340),
             dmc.NumberInput(id=TIME_LIMIT, label="Time limit (s)", value=60, min=1,
                             max=MAX_TIME_LIMIT, allowDecimal=False, w=140),
         ], align="flex-end", gap="sm"),
