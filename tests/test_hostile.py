@@ -219,3 +219,36 @@ def test_hostile_input_in_a_real_process(case: Case, tmp_path):
     assert res.returncode == case.code, res.stderr[-2000:]
     assert case.where in res.stderr and "Traceback" not in res.stderr
     assert len(res.stderr.splitlines()) <= 3 and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("what", ["file", "folder"])
+def test_permission_denied_for_real(what, tmp_path):
+    """chmod 000 on a table or on the package folder, in a real process (as root: with
+    CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped by setpriv, so the mode applies):
+    exit 3 and one line naming the path and the reason, nothing written."""
+    import shutil
+    import subprocess
+    import sys
+
+    from hostile_cases import base
+
+    pkg = base(tmp_path)
+    target = pkg / "suppliers.csv" if what == "file" else pkg
+    drop = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("setpriv (util-linux) is needed to drop root's override")
+        drop = [setpriv, "--bounding-set", "-dac_override,-dac_read_search", "--"]
+    target.chmod(0)
+    try:
+        res = subprocess.run([*drop, sys.executable, "-m", "riskgraph", "analyse", str(pkg),
+                              "--out", str(tmp_path / "out"), "--no-cache"],
+                             capture_output=True, text=True, timeout=120)
+    finally:
+        target.chmod(0o755 if what == "folder" else 0o644)
+    assert res.returncode == 3, res.stderr
+    where = "suppliers.csv: cannot read suppliers.csv" if what == "file" else \
+        f"{pkg}: cannot list the package folder"
+    assert f"{where}: Permission denied" in res.stderr and "Traceback" not in res.stderr
+    assert not (tmp_path / "out").exists()
