@@ -6,12 +6,12 @@ The functions themselves are plain module-level functions, so tests call them di
 from __future__ import annotations
 
 from . import (allocate, data, mitigate, montecarlo, nations, network, overview, register,
-               shell, whatif, why)
+               shell, sovereignty, whatif, why)
 
 __all__ = ["register_all", "MODULES"]
 
 MODULES = (shell, overview, network, why, register, nations, whatif, allocate, montecarlo,
-           mitigate, data)
+           mitigate, sovereignty, data)
 
 
 def register_all(app) -> None:
