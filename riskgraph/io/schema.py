@@ -36,6 +36,9 @@ ALIGNMENTS = ("member", "partner", "neutral", "adversary")
 COMPONENT_KINDS = ("platform", "system", "part", "material")
 #: The longest duration any input may give, in days: 100 years (docs/design.md §2).
 MAX_DAYS = 36_525.0
+#: The largest BOM or fielding quantity: far above any real one, and small enough that the
+#: allocation LP (docs/design.md §4.11) stays well conditioned (1e9 broke HiGHS).
+MAX_QUANTITY = 1_000_000.0
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class Limits:
 
     #: stock_days, recovery_days, lead_time_days, a scenario's horizon_days and days
     max_days: float = MAX_DAYS
+    #: bom.csv and fielding.csv quantity
+    max_quantity: float = MAX_QUANTITY
     #: header columns of one CSV file (schema columns plus extra ones)
     max_columns: int = 1_000
     #: characters in one CSV field (Python's csv default field limit)
@@ -219,6 +224,7 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("parent_id", "ref", True, ref="components"),
                 Column("child_id", "ref", True, ref="components"),
                 Column("quantity", "float", default=1.0, low=0.0, low_open=True,
+                       high=MAX_QUANTITY,
                        unit="items per parent"),
                 Column("substitute_group", "text", default="",
                        description="Rows of one parent sharing a non-empty group are "
@@ -249,7 +255,8 @@ TABLES: MappingProxyType[str, Table] = MappingProxyType(
                 Column("nation_id", "ref", True, ref="nations"),
                 Column("platform_id", "ref", True, ref="components",
                        description="A component of kind platform"),
-                Column("quantity", "float", low=0.0, unit="items in service"),
+                Column("quantity", "float", low=0.0, high=MAX_QUANTITY,
+                       unit="items in service"),
             ),
         ),
         "controls": Table(
