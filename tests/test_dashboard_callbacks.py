@@ -445,6 +445,19 @@ def test_run_whatif_saves_up_to_four_and_shows_differences(ws):
                     [CHINA], None, "A", 365, "days_lost", None, None, 1, None, session,
                     None, None)
     assert out[0]["saved"] == [] and out[10] == {"display": "none"}
+    # a page just drawn counts every input as changed: unclicked buttons do nothing
+    def drawn():
+        from dash._callback_context import context_value
+        from dash._utils import AttributeDict
+
+        context_value.set(AttributeDict(triggered_inputs=[
+            {"prop_id": f"{ids.WI_CLEAR_B}.n_clicks", "value": None},
+            {"prop_id": f"{ids.WI_PIN}.n_clicks", "value": None},
+            {"prop_id": f"{ids.WI_SAVED}.value", "value": []}]))
+        return whatif.run_whatif(None, [CHINA], [CHINA], None, "A", 365, "days_lost", None,
+                                 None, None, [], session, None, None, [])
+
+    assert copy_context().run(drawn)[0]["saved"] == session["saved"]
 
 
 def test_edit_scenario_restores_the_tab_session_and_a_link_wins(ws):
@@ -501,8 +514,9 @@ def test_choosing_the_comparison_and_download(ws):
               "capacity": {}, "horizon_days": 365.0}
 
     def event(prop, value, session=None, load_b=None, rows_=rows):
+        pin = value if prop == f"{ids.WI_PIN}.n_clicks" else None
         return triggered(prop, value, whatif.run_whatif, None, None, rows_, None, "A", 365,
-                         "days_lost", None, load_b, None, None, session, None, None)
+                         "days_lost", pin, load_b, None, None, session, None, None)
 
     out = event(f"{ids.WI_PIN}.n_clicks", 1)
     assert out[1] == spec_a and out[0]["saved"] == [spec_a]

@@ -171,6 +171,13 @@ def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selecte
     trigger = ctx.triggered_id
     rows = rows if isinstance(rows, list) else []
     keep = (no_update,) * 6  # (a message, e.g. a link's error, stays)
+    if not rows and trigger not in (ids.WI_ADD_FAIL, ids.WI_ADD_CAPACITY, ids.WI_REMOVE) \
+            and not (trigger == ids.WI_LOAD and load):
+        # The page was just shown. Its first call can be overtaken (and its answer dropped)
+        # by a picker settling, so any event while the table is still empty restores.
+        if isinstance(prefill, dict) and prefill:
+            return _from_link(p, prefill)
+        return _from_session(p, session)
     if trigger == ids.WI_LOAD:
         if not load:
             return keep
@@ -223,18 +230,20 @@ def _names(options) -> list:
     return [o.get("value") if isinstance(o, dict) else o for o in options]
 
 
-def saved_after(entry, saved, rows, name, horizon, load_b, picked, shown=None) -> list[dict]:
+def saved_after(entry, saved, rows, name, horizon, load_b, picked, shown=None, *,
+                pin=None, clear=None) -> list[dict]:
     """The saved scenarios after this event: one saved from the table or loaded from the
     file, some unticked, all cleared, or unchanged (each checked again).
 
     ``shown`` is the list the 'Compared scenarios' picker offers: an untick counts only
     when it offers exactly the saved scenarios (a picker just drawn, still empty, is not
-    the user removing them all)."""
+    the user removing them all). ``pin`` and ``clear`` are the buttons' click counts: when
+    a page is drawn every input counts as changed, and only a clicked button acts."""
     saved = saved if isinstance(saved, list) else []
     if len(saved) > MAX_SAVED:
         raise InputError("the saved scenarios are malformed; clear them")
     saved = [_spec(spec_to_scenario(s)) for s in saved]
-    if _fired(f"{ids.WI_CLEAR_B}.n_clicks"):
+    if _fired(f"{ids.WI_CLEAR_B}.n_clicks") and clear:
         return []
     if _fired(f"{ids.WI_SAVED}.value"):
         if sorted(map(str, _names(shown))) != sorted(s["name"] for s in saved):
@@ -246,7 +255,7 @@ def saved_after(entry, saved, rows, name, horizon, load_b, picked, shown=None) -
         if not isinstance(load_b, str) or load_b not in scenarios:
             raise InputError(f"no scenario {load_b!r} in scenarios.toml")
         return _add_saved(saved, _spec(scenarios[load_b]))
-    if _fired(f"{ids.WI_PIN}.n_clicks"):
+    if _fired(f"{ids.WI_PIN}.n_clicks") and pin:
         if not rows:
             raise InputError("build a scenario first, then save it for comparison")
         return _add_saved(saved, rows_to_spec(entry, rows, name, horizon))
@@ -296,7 +305,8 @@ def run_whatif(run, table_rows, virtual_rows, changed, name, horizon, metric, pi
     metric = check_choice(metric, "metric", METRICS)
     session = session if isinstance(session, dict) and session.get("package") == p.ref.key \
         else {}
-    saved = saved_after(p, session.get("saved"), rows, name, horizon, load_b, picked, shown)
+    saved = saved_after(p, session.get("saved"), rows, name, horizon, load_b, picked, shown,
+                        pin=pin, clear=clear_b)
     state = {"package": p.ref.key, "rows": rows, "name": name, "horizon": horizon,
              "metric": metric, "saved": saved}
     if not rows:
