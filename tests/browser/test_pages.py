@@ -241,7 +241,7 @@ def test_monte_carlo_runs_with_progress_and_one_job_at_a_time(browser, server):
         b.page.locator("#mc-run").click()
         b.page.get_by_text("The server is busy").wait_for()
         a.page.locator("#mc-cancel").click()
-        a.page.get_by_text("Cancelled").wait_for()
+        a.page.locator("#mc-message").get_by_text("Cancelled").wait_for()
         # the cancelled job's slot is free again
         b.page.locator("#mc-trials").fill("200000")
         b.page.locator("#mc-run").click()
