@@ -401,13 +401,29 @@ def test_generate_checks_its_folder_first(tmp_path):
 
 
 def test_generate_on_a_full_disk_is_one_line_and_exit_4(tmp_path):
-    """``riskgraph generate`` under a file size limit: exit 4 and one line, no traceback
-    (whether it leaves a partial package is the generator's business: not tested here)."""
-    res = run(riskgraph("generate", "--nodes", "400", "--out", tmp_path / "pkg"),
+    """``riskgraph generate`` under a file size limit: exit 4 and one line, no traceback,
+    and the folder as it was: nothing at all for a new one, the previous package for one
+    generate wrote before (built beside it and swapped in whole)."""
+    pkg = tmp_path / "pkg"
+    res = run(riskgraph("generate", "--nodes", "400", "--out", pkg),
               preexec_fn=_limit_file_size(4096))
     assert res.returncode == EXIT_IO, res.stderr
-    assert res.stderr == (f"riskgraph generate: error: '{tmp_path / 'pkg'}': file too large "
+    assert res.stderr == (f"riskgraph generate: error: '{pkg}': file too large "
                           "for the limit (ulimit -f)\n")
+    assert sorted(os.listdir(tmp_path)) == []
+    assert run(riskgraph("generate", "--nodes", "300", "--seed", "1", "--out", pkg)
+               ).returncode == 0
+    (pkg / "notes.txt").write_text("mine")
+    before = {p.name: p.read_bytes() for p in pkg.iterdir()}
+    res = run(riskgraph("generate", "--nodes", "400", "--seed", "2", "--out", pkg),
+              preexec_fn=_limit_file_size(4096))
+    assert res.returncode == EXIT_IO, res.stderr
+    assert {p.name: p.read_bytes() for p in pkg.iterdir()} == before
+    assert sorted(os.listdir(tmp_path)) == ["pkg"]
+    assert run(riskgraph("generate", "--nodes", "400", "--seed", "2", "--out", pkg)
+               ).returncode == 0
+    assert (pkg / "notes.txt").read_text() == "mine"
+    assert (pkg / "sourcing.csv").read_bytes() != before["sourcing.csv"]
 
 
 # --------------------------------------------------------------------------- Ctrl-C

@@ -61,6 +61,7 @@ def _cmd_generate(args) -> int:
     from pathlib import Path
 
     from riskgraph.io.export import check_output_dir
+    from riskgraph.io.outdir import build_folder
     from riskgraph.io.synthetic import MARKER, generate_package, is_generated
 
     out = Path(args.out)
@@ -76,6 +77,8 @@ def _cmd_generate(args) -> int:
             raise CliUsage(f"{out} is not empty and was not written by riskgraph generate "
                            f"(no {MARKER}; it holds {shown}): choose a new or empty folder, "
                            "or pass --force to overwrite its CSV files with synthetic ones")
-    generate_package(out, nodes=args.nodes, seed=args.seed, defects=args.defects)
+    # built whole beside --out and swapped in: a full disk or a kill leaves the folder as it was
+    build_folder(out, lambda folder: generate_package(folder, nodes=args.nodes, seed=args.seed,
+                                                      defects=args.defects))
     print(f"wrote a synthetic package of about {args.nodes:,} nodes (seed {args.seed}) to {out}")
     return EXIT_OK

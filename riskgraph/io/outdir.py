@@ -37,11 +37,13 @@ import os
 import secrets
 import shutil
 import stat
+import tempfile
 from pathlib import Path
 
 from riskgraph.errors import UsageError
 
-__all__ = ["TMP_MARK", "OLD_MARK", "check_output_dir", "exchange_folders", "stage", "sweep"]
+__all__ = ["TMP_MARK", "OLD_MARK", "build_folder", "check_output_dir", "exchange_folders", "stage",
+           "sweep"]
 
 #: Marks a temp file or folder: ``.<name>.riskgraph-tmp-<random>``.
 TMP_MARK = ".riskgraph-tmp-"
@@ -372,3 +374,43 @@ def stage(out: Path):
     """Where ``write_outputs`` puts the new set: an object with ``add(name, bytes)``
     (``manifest.json`` last), ``commit()`` and ``abort()``."""
     return _Swap(out) if _swap_possible(out) else _InPlace(out)
+
+
+def build_folder(out, build) -> Path:
+    """Write a whole folder at once (``riskgraph generate``): ``build(folder)`` fills a fresh
+    staging folder, which then replaces ``out`` as an export set does (:func:`stage`).
+
+    Files of ``out`` that the new set does not hold are carried over; a failure or kill
+    while building leaves ``out`` as it was. Where a swap is impossible the files are
+    built in a temp folder inside ``out`` and renamed into place one by one.
+    """
+    out = Path(out)
+    sweep(out)
+    if _swap_possible(out):
+        swap = _Swap(out)
+        try:
+            build(swap.folder)
+            swap.names = set(os.listdir(swap.folder))
+            for name in swap.names:
+                fd = os.open(swap.folder / name, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            swap.commit()
+        except OSError as exc:
+            swap.abort()
+            raise _os_error(exc, out) from None
+        except BaseException:
+            swap.abort()
+            raise
+        return out
+    tmp = Path(tempfile.mkdtemp(prefix=f".{TMP_MARK}", dir=out))
+    try:
+        build(tmp)
+        for name in sorted(os.listdir(tmp)):
+            os.replace(tmp / name, out / name)
+        _fsync_folder(out)
+    finally:
+        _remove_tree(tmp)
+    return out
