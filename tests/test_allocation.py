@@ -176,3 +176,31 @@ def test_cli_allocate_on_the_sample(tmp_path):
                           f"{SAMPLE}/scenarios.toml", "--scenario", "nope", "--out", out],
                          capture_output=True, text=True)
     assert bad.returncode == 2 and "nope" in bad.stderr
+
+
+def test_cli_maxmin_objective_writes_the_fair_allocation(tmp_path):
+    out = tmp_path / "out"
+    r = subprocess.run([sys.executable, "-m", "riskgraph", "allocate", SAMPLE, "--scenarios",
+                        f"{SAMPLE}/scenarios.toml", "--scenario",
+                        "Gallium and germanium export ban (China, 12 months)", "--objective",
+                        "maxmin", "--out", out], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    alloc = pd.read_csv(out / "allocation.csv")
+    summary = pd.read_csv(out / "allocation_summary.csv")
+    caps = summary[summary["level"] == "capability"].set_index(["nation_id", "platform_id"])
+    bom = pd.read_csv(f"{SAMPLE}/bom.csv", dtype=str, keep_default_na=False)
+    # components reached through a substitute group anywhere: their "need" counts every
+    # member as if it alone filled the group, so their fraction may fall below f
+    grouped = set(bom.loc[bom["substitute_group"] != "", "child_id"])
+    stack = list(grouped)
+    while stack:
+        for child in bom.loc[bom["parent_id"] == stack.pop(), "child_id"]:
+            if child not in grouped:
+                grouped.add(child)
+                stack.append(child)
+    plain = alloc[~alloc["component_id"].isin(grouped)]
+    got = plain.groupby(["nation_id", "platform_id"])["fraction"].min()
+    # a capability fielded at f gets at least f of every component it cannot substitute
+    fair = caps["fair"].reindex(got.index)
+    assert len(got) > 10 and ((got > 0) & (got < 1)).any()
+    assert (got >= fair - 1e-6).all()

@@ -318,3 +318,10 @@ def test_time_limit_reports_best_plan_and_gap():
     assert s["targets_met"] == s["targets"] - s["unbreakable"]
     full = plan_mitigation(net)
     assert full.status == "optimal" and full.summary["cost"] <= s["cost"]
+
+
+def test_cli_write_package_never_over_the_input(tmp_path):
+    r = _cli("mitigate", SAMPLE, "--out", tmp_path / "o", "--capability", "POL/F-35A",
+             "--write-package", SAMPLE)
+    assert r.returncode == 2 and "write-package" in r.stderr
+    assert not (tmp_path / "o").exists() or not any((tmp_path / "o").iterdir())
