@@ -8,7 +8,7 @@ from dash import dcc, html
 
 from . import ids
 
-__all__ = ["shell", "navbar", "NAV_BREAKPOINT", "NAV_JS", "THEME"]
+__all__ = ["shell", "navbar", "NAV_BREAKPOINT", "NAV_JS", "ONE_TAB_STOP", "THEME"]
 
 THEME = {
     "primaryColor": "blue",
@@ -27,6 +27,10 @@ def _nav():
                                  active="exact", id=ids.NAV_LINK + name))
     return html.Nav(links, id=ids.NAV, className="rg-nav", **{"aria-label": "pages"})
 
+
+#: AG Grid options making a grid one Tab stop: Tab leaves the grid (arrow keys move
+#: between its cells) instead of visiting every cell (issue 12, accessibility).
+ONE_TAB_STOP = {"tabToNextCell": {"function": "false"}}
 
 #: Below this width the navigation is collapsed behind a toggle (68.75em = 1100 px).
 NAV_BREAKPOINT = "68.75em"

@@ -8,6 +8,7 @@ from dash import dcc, html
 from .. import ids
 from ..components import geo_config, grid, section
 from ..figures import empty_figure
+from ..layout import ONE_TAB_STOP
 
 PAGE = dict(path="/", name="Overview", order=0, title="riskgraph — overview",
             description="Headline figures, single points of failure per capability, "
@@ -74,7 +75,8 @@ def layout(**_query):
                      "to the capability; confidence: the lowest sourcing confidence on the "
                      "chain shown. Click a row to see what happens if that point is down "
                      "for the outage above, and why.", size="sm", c="dimmed", mt=2, mb=6),
-            grid(ids.OV_SPOF_GRID, SPOF_COLUMNS, height=300, row_selection="single",
+            grid(ids.OV_SPOF_GRID, SPOF_COLUMNS, height=300, extra_options=ONE_TAB_STOP,
+                 row_selection="single",
                  getRowId="params.data.failure_point"),
             html.Div(id=ids.OV_ANSWER, className="rg-answer"),
             description="Pick a capability: its single points of failure are listed, most "
@@ -82,7 +84,7 @@ def layout(**_query):
         ),
         section(
             "Top risks",
-            grid(ids.OV_TOP_RISKS, TOP_COLUMNS, height=340,
+            grid(ids.OV_TOP_RISKS, TOP_COLUMNS, height=340, extra_options=ONE_TAB_STOP,
                  getRowId="params.data.failure_point"),
             description="The risk register's ten highest scores, with the reason. Click a "
                         "row to open that point on the Network page."),

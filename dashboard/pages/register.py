@@ -7,6 +7,7 @@ from dash import dcc, html
 
 from .. import ids
 from ..components import grid, section
+from ..layout import ONE_TAB_STOP
 
 PAGE = dict(path="/register", name="Risk register & SPOFs", order=2,
             title="riskgraph — risk register",
@@ -55,7 +56,7 @@ def layout(**_query):
                 dcc.Download(id=ids.REG_DOWNLOAD),
                 dcc.Download(id=ids.REG_SHEET_DOWNLOAD),
             ], gap="sm", mb="xs"),
-            grid(ids.REG_GRID, REGISTER_COLUMNS, height=460,
+            grid(ids.REG_GRID, REGISTER_COLUMNS, height=460, extra_options=ONE_TAB_STOP,
                  getRowId="params.data.failure_point"),
             description="One row per nation, supplier and component, ranked by a weighted, "
                         "explained score. Sort and filter any column. The zip is the same "
@@ -76,10 +77,12 @@ def layout(**_query):
             ], gap="sm", align="flex-end"),
             dmc.Grid([
                 dmc.GridCol([dmc.Text("Single points of failure", fw=600, mt="sm"),
-                             grid(ids.REG_SPOF_GRID, SPOF_COLUMNS, height=320)],
+                             grid(ids.REG_SPOF_GRID, SPOF_COLUMNS, height=320,
+                                  extra_options=ONE_TAB_STOP)],
                             span={"base": 12, "xl": 7}),
                 dmc.GridCol([dmc.Text("Critical pairs (both must fail)", fw=600, mt="sm"),
-                             grid(ids.REG_PAIRS_GRID, PAIR_COLUMNS, height=320)],
+                             grid(ids.REG_PAIRS_GRID, PAIR_COLUMNS, height=320,
+                                  extra_options=ONE_TAB_STOP)],
                             span={"base": 12, "xl": 5}),
             ], gutter="md"),
         ),

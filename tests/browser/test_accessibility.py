@@ -178,3 +178,18 @@ def test_no_overlapping_controls_at_1024(browser, server):
         page.assert_clean()
     finally:
         ctx.close()
+
+
+def test_a_grid_is_one_tab_stop(axe_page):
+    """Tab from a grid cell leaves the grid (arrow keys move between cells), instead of
+    walking through every cell."""
+    page, p = axe_page, axe_page.page
+    page.goto("/")
+    cell = p.locator("#ov-top-risks .ag-center-cols-container .ag-row").first \
+        .locator('[col-id="name"]')
+    cell.wait_for()
+    cell.focus()
+    p.keyboard.press("ArrowDown")  # arrows still move inside the grid
+    assert p.evaluate("!!document.activeElement.closest('#ov-top-risks')")
+    p.keyboard.press("Tab")
+    assert not p.evaluate("!!document.activeElement.closest('#ov-top-risks')")
