@@ -290,7 +290,13 @@ def test_cli_plan_for_poland_writes_plan_residual_and_package(tmp_path):
     assert set(manifest["outputs"]) == {"mitigation_plan.csv", "residual_risk.csv",
                                         "mitigation_summary.csv"}
     # the written package is valid and has no supplier SPOF for the capability
-    assert _no_supplier_spof(read_package(mpkg), "capability:POL/F-35A")
+    new = read_package(mpkg)
+    assert _no_supplier_spof(new, "capability:POL/F-35A")
+    # the whole package is written (verification runs on the capability's cone only)
+    old = read_package(SAMPLE)
+    assert len(new.components) == len(old.components)
+    assert len(new.fielding) == len(old.fielding)
+    assert len(new.sourcing) == len(old.sourcing) + len(plan)
 
 
 def test_cli_usage_errors(tmp_path):

@@ -53,8 +53,46 @@ class Engine:
         self.capabilities = caps
         self.checks = 0
         self.check_seconds = 0.0  # CPU seconds spent verifying
+        # SPOFs of a capability depend on its ancestors only: verify on that part alone
+        self.base, self.in_cone = network, np.ones(len(actions), dtype=bool)
+        if goal != "survive":
+            self.base, self.in_cone = self._cone()
         self.targets = self._targets()
         self.relevant = self._relevance()
+
+    def _cone(self) -> tuple[SupplyNetwork, np.ndarray]:
+        """The network cut to what the chosen capabilities and the candidates' new members
+        depend on, and which actions change something in it (the others change nothing
+        a chosen capability needs)."""
+        import dataclasses
+
+        c = self.network.compiled
+        site, new = self._sites()
+        cone = c.topology.ancestor_mask([c.index[x] for x in self.capabilities]
+                                        + [int(v) for v in new if v >= 0])
+        keep: dict[str, set] = {"nation": set(), "supplier": set(), "component": set()}
+        for typed in c.ids[cone].tolist():
+            kind, _, ident = str(typed).partition(":")
+            if kind in keep:
+                keep[kind].add(ident)
+        pkg = self.network.package
+        sups = pkg.suppliers[pkg.suppliers.index.isin(keep["supplier"])]
+        keep["nation"] |= set(sups["nation_id"].dropna()) | set(
+            sups["owner_nation_id"].dropna() if "owner_nation_id" in sups else ())
+        f = pkg.fielding
+        cap = "capability:" + f["nation_id"].astype(str) + "/" + f["platform_id"].astype(str)
+        changes = dict(
+            nations=pkg.nations[pkg.nations.index.isin(keep["nation"])], suppliers=sups,
+            components=pkg.components[pkg.components.index.isin(keep["component"])],
+            sourcing=pkg.sourcing[pkg.sourcing["component_id"].isin(keep["component"])],
+            bom=pkg.bom[pkg.bom["parent_id"].isin(keep["component"])],
+            fielding=f[cap.isin(set(self.capabilities)).to_numpy()])
+        names = {fl.name for fl in dataclasses.fields(pkg)}
+        changes.update({k: None for k in ("controls", "mitigations") if k in names})
+        sub = dataclasses.replace(pkg, **changes)
+        net = SupplyNetwork(sub, ownership=self.network.ownership,
+                            defaults=self.network.defaults)
+        return net, cone[site]
 
     # -- targets ------------------------------------------------------------------------
     def _targets(self) -> Targets:
@@ -62,7 +100,7 @@ class Engine:
             sat = self._survived(self.network)
             keys = [k for k, ok in sat.items() if not ok]
             return Targets([k[0] for k in keys], [k[1] for k in keys], self.goal)
-        pairs = self._spof_pairs(self.network)
+        pairs = self._spof_pairs(self.base)
         return Targets([p[0] for p in pairs], [p[1] for p in pairs], self.goal)
 
     def _spof_pairs(self, net: SupplyNetwork) -> list[tuple[str, str]]:
@@ -137,10 +175,15 @@ class Engine:
         return out
 
     # -- verification -------------------------------------------------------------------
-    def mitigated(self, chosen) -> SupplyNetwork:
-        """The network with the actions at positions ``chosen`` applied."""
-        ids = self.actions.index[np.asarray(sorted(chosen), dtype=np.int64)]
-        pkg = apply_actions(self.network.package, self.actions, list(ids))
+    def mitigated(self, chosen, *, whole: bool = False) -> SupplyNetwork:
+        """The network with the actions at positions ``chosen`` applied: the part the
+        chosen capabilities depend on (what verification needs), or with ``whole`` the
+        whole package."""
+        chosen = np.asarray(sorted(chosen), dtype=np.int64)
+        base = self.network if whole else self.base
+        if not whole:
+            chosen = chosen[self.in_cone[chosen]]
+        pkg = apply_actions(base.package, self.actions, list(self.actions.index[chosen]))
         return SupplyNetwork(pkg, ownership=self.network.ownership,
                              defaults=self.network.defaults)
 

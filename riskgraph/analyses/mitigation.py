@@ -65,7 +65,7 @@ class MitigationResult:
 
     def mitigated_package(self):
         """The package with the plan's actions applied (write it with write_package)."""
-        return self.engine.mitigated(self.chosen).package
+        return self.engine.mitigated(self.chosen, whole=True).package
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {"mitigation_plan.csv": self.plan, "residual_risk.csv": self.residual,
