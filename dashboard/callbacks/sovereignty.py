@@ -34,10 +34,8 @@ def _tables(p, coalition: str, regime: str) -> dict:
 @user_errors(4)
 def fill_choices(key, _page):
     p = loaded(key)
-    choices = coalition_choices(p.network)
-    values = [c["value"] for c in choices]
-    default = "EU" if "EU" in values else (values[0] if values else None)
-    return choices, default, regime_choices(p.network), None
+    # nothing picked at first: a coalition's search takes seconds, run it when asked
+    return coalition_choices(p.network), None, regime_choices(p.network), None
 
 
 @user_errors(7)

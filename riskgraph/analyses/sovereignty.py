@@ -108,18 +108,29 @@ def _up_when_back(network, platform: int, nation: str, outside: list[str],
 def _smallest_needed(network, platform: int, nation: str, outside: list[str]
                      ) -> tuple[list[str], bool]:
     """The fewest outside nations whose return brings the capability back (first in
-    alphabetical order among the smallest), and whether the search was exact."""
+    alphabetical order among the smallest), and whether the search was exact.
+
+    Nations it cannot do without (all candidates but that one fail) are in every answer,
+    so the search by size runs over the other candidates only, added to them.
+    """
     cands = _candidates(network, platform, nation, set(outside))
+    if not cands or not _up_when_back(network, platform, nation, outside,
+                                      [tuple(cands)])[0]:
+        return [], True  # nothing outside brings it back: lost inside the coalition
+    without = _up_when_back(network, platform, nation, outside,
+                            [tuple(x for x in cands if x != y) for y in cands])
+    needed = [x for x, ok in zip(cands, without) if not ok]
+    rest = [x for x in cands if x not in needed]
     tried = 0
-    for k in range(1, len(cands) + 1):
-        sets = list(combinations(cands, k))
+    for k in range(0, len(rest) + 1):
+        sets = [tuple(sorted(needed + list(extra))) for extra in combinations(rest, k)]
         if tried + len(sets) > MAX_SEARCH_COLUMNS:
             return _greedy(network, platform, nation, outside, cands), False
         tried += len(sets)
         ok = _up_when_back(network, platform, nation, outside, sets)
         if ok.any():
-            return list(sets[int(np.flatnonzero(ok)[0])]), True
-    return [], True  # nothing outside brings it back: it is lost inside the coalition
+            return list(min(s for s, good in zip(sets, ok) if good)), True
+    return [], True  # pragma: no cover - the full set works (checked above)
 
 
 def _greedy(network, platform, nation, outside, cands) -> list[str]:
