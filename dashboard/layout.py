@@ -8,7 +8,8 @@ from dash import dcc, html
 
 from . import ids
 
-__all__ = ["shell", "navbar", "NAV_BREAKPOINT", "NAV_JS", "ONE_TAB_STOP", "THEME"]
+__all__ = ["shell", "figure_box", "navbar", "NAV_BREAKPOINT", "NAV_JS", "ONE_TAB_STOP",
+           "THEME"]
 
 THEME = {
     "primaryColor": "blue",
@@ -31,6 +32,12 @@ def _nav():
 #: AG Grid options making a grid one Tab stop: Tab leaves the grid (arrow keys move
 #: between its cells) instead of visiting every cell (issue 12, accessibility).
 ONE_TAB_STOP = {"tabToNextCell": {"function": "false"}}
+
+def figure_box(graph, description: str):
+    """A chart with a text alternative: a ``figure`` region named by ``description`` (say
+    what it shows and where the same facts are as text)."""
+    return html.Div(graph, role="figure", **{"aria-label": description})
+
 
 #: Below this width the navigation is collapsed behind a toggle (68.75em = 1100 px).
 NAV_BREAKPOINT = "68.75em"

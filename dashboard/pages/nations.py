@@ -8,6 +8,7 @@ from dash import dcc, html
 from .. import ids
 from ..components import geo_config, section
 from ..figures import empty_figure
+from ..layout import figure_box
 
 PAGE = dict(path="/nations", name="Nations", order=3, title="riskgraph — nations",
             description="What each nation's failure costs, and what survives on "
@@ -33,8 +34,11 @@ def layout(**_query):
                     dcc.Download(id=ids.NAT_DOWNLOAD),
                 ], gap="xs"),
             ], justify="space-between", align="flex-start", mt="xs"),
-            dcc.Graph(id=ids.NAT_HEATMAP, figure=empty_figure("Loading…"),
-                      config={"displaylogo": False}),
+            figure_box(dcc.Graph(id=ids.NAT_HEATMAP, figure=empty_figure("Loading…"),
+                                 config={"displaylogo": False}),
+                       "Heatmap: supply each capability loses if one nation fails; the "
+                       "sentence above names the most damaging nation, and the data can be "
+                       "downloaded"),
             description="Share of each capability's supply lost when the nation at the top "
                         "stops supplying, through the whole deep tree (suppliers it hosts or "
                         "owns). Only nations whose failure costs something are shown, most "
@@ -46,8 +50,10 @@ def layout(**_query):
             dmc.Select(id=ids.NAT_FAILING, label="Nation that fails", data=[], w=360,
                        searchable=True, allowDeselect=False,
                        filter={"function": "everyWord"}, selectFirstOptionOnChange=True),
-            dcc.Graph(id=ids.NAT_CHOROPLETH, figure=empty_figure("Loading…"),
-                      config=geo_config()),
+            figure_box(dcc.Graph(id=ids.NAT_CHOROPLETH, figure=empty_figure("Loading…"),
+                                 config=geo_config()),
+                       "Map: mean share of supply each fielding nation loses if the chosen "
+                       "nation fails"),
             description="Mean share of supply each fielding nation loses across its "
                         "capabilities.",
         ),
@@ -56,8 +62,10 @@ def layout(**_query):
             dmc.Switch(id=ids.NAT_PARTNERS, label="Count partner nations as allies",
                        checked=False, mb="xs"),
             dmc.Text(id=ids.NAT_SURV_SUMMARY, size="sm", mb="xs"),
-            dcc.Graph(id=ids.NAT_SURVIVABILITY, figure=empty_figure("Loading…"),
-                      config={"displaylogo": False}),
+            figure_box(dcc.Graph(id=ids.NAT_SURVIVABILITY, figure=empty_figure("Loading…"),
+                                 config={"displaylogo": False}),
+                       "Heatmap: supply each capability loses on alliance-only sources; the "
+                       "sentence above summarises it"),
             description="What each capability keeps when every non-allied source is lost "
                         "at once.",
         ),

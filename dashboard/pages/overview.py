@@ -8,7 +8,7 @@ from dash import dcc, html
 from .. import ids
 from ..components import geo_config, grid, section
 from ..figures import empty_figure
-from ..layout import ONE_TAB_STOP
+from ..layout import ONE_TAB_STOP, figure_box
 
 PAGE = dict(path="/", name="Overview", order=0, title="riskgraph — overview",
             description="Headline figures, single points of failure per capability, "
@@ -90,7 +90,11 @@ def layout(**_query):
                         "row to open that point on the Network page."),
         section(
             "Where the suppliers are",
-            dcc.Graph(id=ids.OV_MAP, figure=empty_figure("Loading…"), config=geo_config()),
+            figure_box(dcc.Graph(id=ids.OV_MAP, figure=empty_figure("Loading…"),
+                                 config=geo_config()),
+                       "Map of supplier sites by alignment, sized by how many capabilities "
+                       "each stops on its own; the same sites are ranked in the risk "
+                       "register"),
             description="Each supplier site, coloured and shaped by its nation's alignment, "
                         "sized by how many capabilities it stops on its own. Click a site to "
                         "open it on the Network page."),
