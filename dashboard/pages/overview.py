@@ -35,6 +35,43 @@ TOP_COLUMNS = [
 ]
 
 
+def _controls():
+    """Capability picker, kind filter and the one-click what-if's outage."""
+    return dmc.Grid([
+        dmc.GridCol(dmc.Select(
+            id=ids.OV_CAPABILITY, label="Capability (nation and platform)",
+            placeholder="type to search, e.g. Poland F-35", searchable=True,
+            selectFirstOptionOnChange=True,
+            clearable=True, limit=200, nothingFoundMessage="no such capability",
+            filter={"function": "everyWord"},
+            data=[], maxDropdownHeight=320), span={"base": 12, "md": 6}),
+        dmc.GridCol(dmc.SegmentedControl(
+            id=ids.OV_KIND, value="all",
+            data=[{"value": "all", "label": "All"},
+                  {"value": "supplier", "label": "Suppliers"},
+                  {"value": "component", "label": "Components"},
+                  {"value": "nation", "label": "Nations"}]),
+            span={"base": 12, "md": 4}, style={"alignSelf": "flex-end"}),
+        dmc.GridCol(dmc.NumberInput(
+            id=ids.OV_DAYS, label="What-if outage (days)", value=180, min=1,
+            max=3650, step=30, allowDecimal=False), span={"base": 12, "md": 2}),
+    ], gutter="sm")
+
+
+def _count_and_downloads():
+    """The count line over the SPOF list, and its downloads."""
+    return dmc.Group([
+        dmc.Text(id=ids.OV_SPOF_COUNT, size="sm", fw=500),
+        dmc.Group([
+            dmc.Button("Download list (CSV)", id=ids.OV_SPOF_CSV, variant="light",
+                       size="xs"),
+            dmc.Button("Workbook (.xlsx)", id=ids.OV_SPOF_XLSX, variant="light",
+                       size="xs"),
+            dcc.Download(id=ids.OV_DOWNLOAD),
+        ], gap="xs"),
+    ], justify="space-between", mt=6)
+
+
 def layout(**_query):
     return html.Div(id=ids.OV_PAGE, children=[
         dcc.Location(id=ids.OV_NAV, refresh="callback-nav"),
@@ -42,35 +79,8 @@ def layout(**_query):
         dmc.SimpleGrid(id=ids.OV_HEADLINES, cols={"base": 2, "sm": 4, "lg": 8}, spacing="sm"),
         section(
             "What single failure stops a capability?",
-            dmc.Grid([
-                dmc.GridCol(dmc.Select(
-                    id=ids.OV_CAPABILITY, label="Capability (nation and platform)",
-                    placeholder="type to search, e.g. Poland F-35", searchable=True,
-                    selectFirstOptionOnChange=True,
-                    clearable=True, limit=200, nothingFoundMessage="no such capability",
-                    filter={"function": "everyWord"},
-                    data=[], maxDropdownHeight=320), span={"base": 12, "md": 6}),
-                dmc.GridCol(dmc.SegmentedControl(
-                    id=ids.OV_KIND, value="all",
-                    data=[{"value": "all", "label": "All"},
-                          {"value": "supplier", "label": "Suppliers"},
-                          {"value": "component", "label": "Components"},
-                          {"value": "nation", "label": "Nations"}]),
-                    span={"base": 12, "md": 4}, style={"alignSelf": "flex-end"}),
-                dmc.GridCol(dmc.NumberInput(
-                    id=ids.OV_DAYS, label="What-if outage (days)", value=180, min=1,
-                    max=3650, step=30, allowDecimal=False), span={"base": 12, "md": 2}),
-            ], gutter="sm"),
-            dmc.Group([
-                dmc.Text(id=ids.OV_SPOF_COUNT, size="sm", fw=500),
-                dmc.Group([
-                    dmc.Button("Download list (CSV)", id=ids.OV_SPOF_CSV, variant="light",
-                               size="xs"),
-                    dmc.Button("Workbook (.xlsx)", id=ids.OV_SPOF_XLSX, variant="light",
-                               size="xs"),
-                    dcc.Download(id=ids.OV_DOWNLOAD),
-                ], gap="xs"),
-            ], justify="space-between", mt=6),
+            _controls(),
+            _count_and_downloads(),
             dmc.Text("Ranked by the risk register's score. Depth: steps from the point "
                      "to the capability; confidence: the lowest sourcing confidence on the "
                      "chain shown. Click a row to see what happens if that point is down "
