@@ -294,10 +294,11 @@ class RequestSizeLimit:
 
     def _too_large(self, start_response, n):
         environ_n = f"{n} bytes" if n is not None else "a body"
+        # (no "Connection: close": a hop-by-hop header is the server's, not the app's;
+        # waitress turns an app that sends one into a 500)
         return _plain_response(
             start_response, "413 Request Entity Too Large",
-            f"request body of {environ_n} is over the {self.max_bytes}-byte limit\n",
-            [("Connection", "close")])
+            f"request body of {environ_n} is over the {self.max_bytes}-byte limit\n")
 
     def __call__(self, environ, start_response):
         length = environ.get("CONTENT_LENGTH") or ""
@@ -315,7 +316,7 @@ class RequestSizeLimit:
             return _plain_response(
                 start_response, "503 Service Unavailable",
                 "the server is busy receiving other large requests; try again shortly\n",
-                [("Retry-After", "5"), ("Connection", "close")])
+                [("Retry-After", "5")])
         released = []
 
         def release():

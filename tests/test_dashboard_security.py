@@ -218,9 +218,18 @@ def _echo(environ, start_response):
 
 
 def _call(app, environ):
-    """Call a WSGI app as a server does (closing its answer); ``(status, body)``."""
+    """Call a WSGI app as a server does (closing its answer); ``(status, body)``. No
+    answer may carry a hop-by-hop header (``Connection``...): PEP 3333 forbids it, and
+    waitress turns such an answer into a 500."""
+    from wsgiref.util import is_hop_by_hop
+
     got = {}
-    result = app(environ, lambda s, h, exc=None: got.update(status=s))
+
+    def start(status, headers, exc=None):
+        assert not [k for k, _ in headers if is_hop_by_hop(k)], headers
+        got.update(status=status)
+
+    result = app(environ, start)
     try:
         body = b"".join(result)
     finally:
