@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dash_mantine_components as dmc
-from dash import Input, Output, State, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from riskgraph.views import focus_subgraph, node_detail
 from riskgraph.views.layered import layered_layout
@@ -167,6 +167,13 @@ def _risk_rows(d: dict) -> list:
     ]
 
 
+def why_link(capability: str, point: str) -> str:
+    """The Why page's URL for one capability and failure point."""
+    from urllib.parse import urlencode
+
+    return "/why?" + urlencode({"capability": capability, "point": point})
+
+
 def _node_panel(node: str, d: dict):
     """The side panel describing `node` from its `node_detail` record."""
     where = ", ".join(x for x in (d["nation_name"], d["alignment"]) if x)
@@ -176,8 +183,11 @@ def _node_panel(node: str, d: dict):
              for g, i, n, s in zip(inputs["group"], inputs["input"], inputs["name"],
                                    inputs["share"])][:15]
     caps = d["capabilities"]
-    cap_items = [f"{n}{' — single point of failure' if s else ''}"
-                 for n, s in zip(caps["name"], caps["spof"])]
+    # a capability it alone takes down links to the chains that do it (the Why page)
+    cap_items = [[n, " — single point of failure (",
+                  dcc.Link("why", href=why_link(cap, node)), ")"] if s else n
+                 for cap, n, s in sorted(zip(caps.index, caps["name"], caps["spof"]),
+                                         key=lambda r: not r[2])]  # SPOFs first
     return dmc.Stack([
         dmc.Group([dmc.Title(d["name"], order=4),
                    dmc.Badge(d["kind"], variant="outline")], gap="xs"),

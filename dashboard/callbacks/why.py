@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from dash import Input, Output, State, html, no_update
 
 from riskgraph.views import capability_spofs
@@ -13,17 +11,12 @@ from .. import ids
 from ..components import options, records
 from ..pages.why import MAX_LINES, MAX_NODES
 from .common import check_id, loaded, user_errors
-from .network import place
+from .network import place, why_link
 
 __all__ = ["fill_why", "point_options", "draw_why", "why_link", "image_downloads",
            "register"]
 
 POINT_KINDS = ("nation", "supplier", "component")
-
-
-def why_link(capability: str, point: str) -> str:
-    """The Why page's URL for one capability and failure point."""
-    return "/why?" + urlencode({"capability": capability, "point": point})
 
 
 @user_errors(3)

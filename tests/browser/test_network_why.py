@@ -212,3 +212,17 @@ def test_downloads_arrive_from_the_pages(page):
             p.locator(button).click()
         assert Path(got.value.path()).read_bytes().lstrip().startswith(magic), button
     page.assert_clean()
+
+
+def test_a_spof_in_the_network_panel_links_to_why(page):
+    """Network: a failure point's panel lists the capabilities it alone stops, each with
+    a 'why' link to its chains."""
+    page.goto("/network?focus=nation:CHN")
+    p = page.page
+    p.locator("#net-panel-body").wait_for()
+    link = p.locator("#net-panel-body a", has_text="why").first
+    link.click()
+    wait_js(p, "(e => e && e.innerText.includes('reaches'))(document.querySelector('#why-note'))")
+    assert "point=nation%3ACHN" in p.url
+    assert p.locator("#why-note").inner_text().startswith("China reaches ")
+    page.assert_clean()
