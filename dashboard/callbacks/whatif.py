@@ -24,7 +24,7 @@ from ..pages.whatif import MAX_SAVED, METRICS
 from .whatif_story import (difference_grid, margin_records, parse_query, side_by_side,
                            story_alert, view_query)
 
-__all__ = ["fill_whatif", "search_points", "edit_scenario", "run_whatif",
+__all__ = ["fill_whatif", "search_points", "edit_scenario", "load_scenario", "run_whatif",
            "download_whatif", "rows_to_spec", "spec_to_scenario", "saved_after", "register"]
 
 MAX_POINTS = 500
@@ -179,13 +179,7 @@ def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selecte
             return _from_link(p, prefill)
         return _from_session(p, session)
     if trigger == ids.WI_LOAD:
-        if not load:
-            return keep
-        scenarios, _ = _file_scenarios(p)
-        if not isinstance(load, str) or load not in scenarios:
-            raise InputError(f"no scenario {load!r} in scenarios.toml")
-        s = scenarios[load]
-        return scenario_rows(p, s), s.name, s.horizon_days, no_update, no_update, None
+        return load_scenario(load, key)
     if trigger == ids.WI_PREFILL or not trigger:  # no trigger: the page was just shown
         if isinstance(prefill, dict) and prefill:
             return _from_link(p, prefill)
@@ -206,6 +200,27 @@ def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selecte
         return ([r for r in rows if isinstance(r, dict) and r.get("failure_point") not in gone],
                 no_update, no_update, no_update, no_update, None)
     return keep
+
+
+@user_errors(6)
+def load_scenario(load, key=None):
+    """A scenario picked from the package's scenarios.toml fills the table.
+
+    Its own callback, not an input of :func:`edit_scenario`: the picker reports a value
+    when its list arrives, and a second call of the same callback would overtake (and drop
+    the answer of) a click on 'Add' made meanwhile."""
+    if not load:
+        return (no_update,) * 6
+    p = loaded(key)
+    scenarios, _ = _file_scenarios(p)
+    if not isinstance(load, str) or load not in scenarios:
+        raise InputError(f"no scenario {load!r} in scenarios.toml")
+    s = scenarios[load]
+    return scenario_rows(p, s), s.name, s.horizon_days, no_update, no_update, None
+
+
+def _edit_without_load(*args):
+    return edit_scenario(None, *args)
 
 
 def _fired(prop_id: str) -> bool:
@@ -404,7 +419,6 @@ def _register_editor(app) -> None:
         Output(ids.WI_POINT, "value"),
         Output(ids.WI_METRIC, "value"),
         Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
-        Input(ids.WI_LOAD, "value"),
         Input(ids.WI_ADD_FAIL, "n_clicks"),
         Input(ids.WI_ADD_CAPACITY, "n_clicks"),
         Input(ids.WI_REMOVE, "n_clicks"),
@@ -415,7 +429,18 @@ def _register_editor(app) -> None:
         State(ids.WI_SESSION, "data"),
         State(ids.PACKAGE, "data"),
         prevent_initial_call="initial_duplicate",
-    )(edit_scenario)
+    )(_edit_without_load)
+    app.callback(
+        Output(ids.WI_ROWS, "rowData", allow_duplicate=True),
+        Output(ids.WI_NAME, "value", allow_duplicate=True),
+        Output(ids.WI_HORIZON, "value", allow_duplicate=True),
+        Output(ids.WI_POINT, "value", allow_duplicate=True),
+        Output(ids.WI_METRIC, "value", allow_duplicate=True),
+        Output(ids.WI_MESSAGE, "children", allow_duplicate=True),
+        Input(ids.WI_LOAD, "value"),
+        State(ids.PACKAGE, "data"),
+        prevent_initial_call=True,
+    )(load_scenario)
 
 
 def _register_results(app) -> None:

@@ -111,7 +111,7 @@ def _run_bar():
                    placeholder="…or compare with a scenario from the file",
                    **{"aria-label": "comparison scenario"}),
         dmc.MultiSelect(id=ids.WI_SAVED, data=[], value=[], w=340, clearable=True,
-                        placeholder="none saved yet",
+                        placeholder="Save a scenario to compare it",
                         label=f"Compared scenarios (up to {MAX_SAVED}; untick to remove)"),
         dmc.Button("Clear saved", id=ids.WI_CLEAR_B, variant="subtle"),
         dmc.Button("Download results (zip)", id=ids.WI_DOWNLOAD_BUTTON, variant="light"),

@@ -58,6 +58,8 @@ def test_the_yearly_probability_of_losing_each_capability(page):
     assert "RAW" in raw and "would matter if it failed" in raw
     assert "Birnbaum × p" in weighted
     page.screenshot("montecarlo")
+    p.locator("#mc-importance").scroll_into_view_if_needed()
+    page.screenshot("montecarlo-importance")
     # the result is still there after a visit to another page
     p.locator("#nav-overview").click()
     p.locator("#ov-headlines .rg-stat").first.wait_for()

@@ -42,10 +42,19 @@ def wait_for_days(p, days: int):
 
 def china_for(p, days: int):
     """The three actions of the planner: choose China, add it as failing, set the days."""
-    pick(p, "#wi-point", "Nation: China")                   # 1
-    p.wait_for_load_state("networkidle")  # the page's own first callbacks are done
-    p.locator("#wi-add-fail").click()                        # 2
-    p.locator(ROWS).first.wait_for()
+    for attempt in range(2):
+        pick(p, "#wi-point", "Nation: China")               # 1
+        p.wait_for_load_state("networkidle")  # the page's own first callbacks are done
+        assert "China" in p.locator("#wi-point").input_value()
+        p.locator("#wi-add-fail").click()                    # 2
+        try:
+            p.locator(ROWS).first.wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - say what the page said, then try once more
+            said = p.locator("#wi-message").inner_text()
+            if attempt:
+                raise AssertionError(f"no row after 'Add: fails'; the page said {said!r}")
+            print(f"retrying 'Add: fails' (the page said {said!r})")
     set_days(p, days)                                        # 3
 
 
@@ -167,6 +176,7 @@ def test_saved_scenarios_side_by_side_with_only_the_differences(page):
     assert "A:" not in " ".join(p.locator("#wi-compare .ag-header").all_text_contents())
     # the F-35A fleets: down at 200 days, not at 180 (and nothing else differs)
     assert p.evaluate("dash_ag_grid.getApi('wi-compare').getDisplayedRowCount()") == 18
+    p.locator("#wi-side").scroll_into_view_if_needed()
     page.screenshot("whatif-compare")
     # the comparison survives navigation too
     p.locator("#nav-overview").click()
