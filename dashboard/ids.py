@@ -137,6 +137,11 @@ DATA_USE = "data-use"
 DATA_UPLOAD = "data-upload"
 DATA_ISSUES = "data-issues"
 DATA_CURRENT = "data-current"
+# the diff against the package the tab used before (dashboard/diffview.py)
+DATA_DIFF = "data-diff"
+DATA_DIFF_BASE = "data-diff-base"
+DATA_DIFF_SPOF = "data-diff-spof"
+DATA_DIFF_ROWS = "data-diff-rows"
 WI_PREFILL = "wi-prefill"  # dcc.Store: a failure passed in the URL (?fail=...&days=...)
 WI_METRIC = "wi-metric"
 WI_SESSION = "wi-session"  # dcc.Store (session, shell): the What-if page's state this tab

@@ -5,13 +5,14 @@ The functions themselves are plain module-level functions, so tests call them di
 
 from __future__ import annotations
 
+from .. import diffview
 from . import (allocate, data, mitigate, montecarlo, nations, network, overview, register,
                shell, sovereignty, whatif, why)
 
 __all__ = ["register_all", "MODULES"]
 
 MODULES = (shell, overview, network, why, register, nations, whatif, allocate, montecarlo,
-           mitigate, sovereignty, data)
+           mitigate, sovereignty, data, diffview)
 
 
 def register_all(app) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dash_mantine_components as dmc
 from dash import dcc, html
 
-from .. import ids
+from .. import diffview, ids
 from ..components import grid, section
 from ..uploads import UploadLimits
 
@@ -55,4 +55,5 @@ def layout(**_query):
         section("Problems found", grid(ids.DATA_ISSUES, ISSUE_COLUMNS, height=360),
                 description="Every problem at once, with the file, line (the header is "
                             "line 1), column and value."),
+        diffview.panel(),  # what changed from the package used before (issue 15)
     ])
