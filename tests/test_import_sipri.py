@@ -129,3 +129,13 @@ def test_year_range_filters_by_year_of_order(tmp_path):
     result = import_sipri(FIXTURE, from_year=2019, to_year=2020)
     designs = set(result.tables["fielding"]["platform_id"])
     assert designs == {"Kestrel-5"} and result.rows_kept == 3
+
+
+def test_older_export_column_names(tmp_path):
+    old = tmp_path / "old.csv"
+    old.write_text("Recipient,Supplier,Year of order/licence,No. ordered,Weapon designation,"
+                   "Weapon description,Year(s) of deliveries,No. delivered/produced,Comments\n"
+                   "Poland,United States,2018,32,Kestrel-5,combat aircraft,2020-2022,30,\n"
+                   "Poland,United States,2012,4,Kestrel-5,combat aircraft,2014,4,\n")
+    result = import_sipri(old, from_year=2015)
+    assert result.tables["fielding"]["quantity"].tolist() == [30]

@@ -25,7 +25,7 @@ from riskgraph.importers.common import (
 )
 from riskgraph.io.report import ValidationReport
 
-__all__ = ["import_sipri", "CITATION", "COLUMNS"]
+__all__ = ["import_sipri", "CITATION", "COLUMNS", "ALIASES"]
 
 #: The columns the importer reads (the first four are required).
 COLUMNS = ("Recipient", "Supplier", "Weapon designation", "Number delivered",
@@ -38,12 +38,18 @@ _FOR = re.compile(r"\bfor\s+(?:the\s+|use\s+on\s+|use\s+with\s+)?([^;.,()]+)", r
 _UNKNOWN = re.compile(r"^unknown\b", re.I)
 
 
+#: Older exports' names for the same columns.
+ALIASES = {"no. delivered": "number delivered", "no. delivered/produced": "number delivered",
+           "year of order/licence": "year of order", "no. ordered": "number ordered",
+           "year(s) of deliveries": "year(s) of delivery"}
+
+
 def _header(src: SourceFile):
     """The header row's line and column positions, or a wrong-source error."""
     first = []
     for line, cells in src.rows():
         first.append(cells)
-        names = [normalise(c) for c in cells]
+        names = [ALIASES.get(normalise(c), normalise(c)) for c in cells]
         if all(normalise(c) in names for c in COLUMNS[:4]):
             pos = {c: names.index(normalise(c)) for c in COLUMNS if normalise(c) in names}
             return line, pos
