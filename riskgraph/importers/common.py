@@ -184,7 +184,11 @@ class Alliances:
 
     def __init__(self, studied=("NATO",), *, as_of: str | None = None,
                  others: str = "neutral", overrides: dict | None = None, path=None):
-        self.as_of = as_of or dt.date.today().isoformat()
+        try:
+            self.as_of = dt.date.fromisoformat(as_of).isoformat() if as_of else \
+                dt.date.today().isoformat()
+        except ValueError:
+            raise UsageError(f"--as-of {as_of!r}: expected a date YYYY-MM-DD") from None
         self.studied = [s.strip() for s in studied if s.strip()]
         self.others = others
         self.overrides = dict(overrides or {})
