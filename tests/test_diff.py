@@ -206,6 +206,8 @@ def test_cli_text_and_refusals(tmp_path, capsys):
     assert "sourcing: +0 / -1 / ~2" in out  # S_B2's row; both sources now 'x'
     assert "4 lost pairs for USA/P2" in out
     assert main(["diff", str(WORKED), str(tmp_path / "nope")]) == 2
+    assert main(["diff", str(WORKED), str(b), "--out", str(b)]) == 2
+    assert sorted(p.name for p in b.iterdir()) == sorted(p.name for p in WORKED.iterdir())
     assert main(["analyse", str(WORKED), "--out", str(tmp_path / "res"), "--no-cache"]) == 0
     capsys.readouterr()
     assert main(["diff", str(WORKED), str(tmp_path / "res")]) == 2

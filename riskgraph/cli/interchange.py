@@ -192,8 +192,13 @@ def _add_diff(sub) -> None:
 def _cmd_diff(args) -> int:
     from riskgraph.analyses.diff import diff_folders
 
+    from pathlib import Path
+
     if not args.threshold >= 0:
         raise CliUsage("--threshold must be a number >= 0")
+    if args.out and any(Path(args.out).resolve() == Path(p).resolve()
+                        for p in (args.old, args.new)):
+        raise CliUsage("--out must not be OLD or NEW: choose a new folder")
     result = diff_folders(args.old, args.new, threshold=args.threshold,
                           scenarios=args.scenario, ownership=not args.no_ownership,
                           cache=open_cache(args))
