@@ -47,6 +47,7 @@ def layout(**_query):
             dmc.Group([
                 dmc.Select(id=ids.SOV_COALITION, label="Nation or coalition", data=[],
                            searchable=True, allowDeselect=False, w=320,
+                           selectFirstOptionOnChange=True,
                            placeholder="e.g. EU, NATO or Poland"),
                 dmc.Select(id=ids.SOV_REGIME, label="Regime", data=["ITAR"], value="ITAR",
                            allowDeselect=False, w=160),
