@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .browserkit import Watched
+from .test_accessibility import settle, violations
 
 STATUS = "#mc-status"
 
@@ -60,6 +61,9 @@ def test_the_yearly_probability_of_losing_each_capability(page):
     page.screenshot("montecarlo")
     p.locator("#mc-importance").scroll_into_view_if_needed()
     page.screenshot("montecarlo-importance")
+    settle(p)
+    found = violations(p)  # the results, tables and charts: no serious/critical violation
+    assert not found, "\n".join(found)
     # the result is still there after a visit to another page
     p.locator("#nav-overview").click()
     p.locator("#ov-headlines .rg-stat").first.wait_for()

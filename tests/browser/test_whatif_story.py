@@ -14,6 +14,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 from .browserkit import Watched
+from .test_accessibility import settle, violations
 from .test_pages import heatmap_values, pick
 
 ROWS = "#wi-rows .ag-center-cols-container .ag-row"
@@ -178,6 +179,10 @@ def test_saved_scenarios_side_by_side_with_only_the_differences(page):
     assert p.evaluate("dash_ag_grid.getApi('wi-compare').getDisplayedRowCount()") == 18
     p.locator("#wi-side").scroll_into_view_if_needed()
     page.screenshot("whatif-compare")
+    # everything the page can show is on it now: no serious or critical axe violation
+    settle(p)
+    found = violations(p)
+    assert not found, "\n".join(found)
     # the comparison survives navigation too
     p.locator("#nav-overview").click()
     p.locator("#ov-headlines .rg-stat").first.wait_for()
