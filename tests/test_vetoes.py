@@ -353,3 +353,16 @@ def test_monte_carlo_vetoes_match_exact_enumeration(seed, tmp_path):
     assert "mc_vetoes.csv" in res.tables()
     # the physical tables do not depend on the vetoes' stream
     assert (res.vetoes["p_added_by_vetoes"] >= 0).all()
+
+
+def test_capability_view_lists_vetoes():
+    from riskgraph.analyses.structural import structural_analysis
+    from riskgraph.views import capability_spofs
+
+    net = load_network(FIXTURE)
+    table = capability_spofs(net, structural_analysis(net), "capability:POL/JET")
+    assert table.loc["veto:USA", "nation_id"] == "USA"
+    assert table.loc["veto:USA", "recovery_days"] == 365.0
+    only = capability_spofs(net, structural_analysis(net), "capability:POL/JET",
+                            kinds=["veto"])
+    assert only.index.tolist() == ["veto:USA"]

@@ -17,7 +17,7 @@ from .lookup import capability_index
 
 __all__ = ["capability_pairs", "capability_spofs"]
 
-_FAILURE_KINDS = ("nation", "supplier", "component")
+_FAILURE_KINDS = ("nation", "supplier", "component", "veto")
 
 
 def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
@@ -34,7 +34,8 @@ def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
     capability
         Typed id, e.g. ``"capability:POL/F-35A"``.
     kinds
-        Keep only these kinds of failure point (``nation``, ``supplier``, ``component``).
+        Keep only these kinds of failure point (``nation``, ``supplier``, ``component``,
+        ``veto``).
 
     Returns
     -------
@@ -59,7 +60,7 @@ def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
         kinds = list(kinds)
         bad = [k for k in kinds if k not in _FAILURE_KINDS]
         if bad:
-            raise UsageError(f"unknown kind(s) {bad}; valid: nation, supplier, component")
+            raise UsageError(f"unknown kind(s) {bad}; valid: nation, supplier, component, veto")
         rows = rows[rows["kind"].isin(kinds)]
     fps = rows["failure_point"].to_numpy(dtype=object)
     reg = analysis.risk_register.reindex(fps)
@@ -69,12 +70,15 @@ def capability_spofs(network: SupplyNetwork, analysis, capability: str, *,
         {
             "kind": rows["kind"].to_numpy(),
             "name": rows["name"].to_numpy(),
-            "nation_id": network.nodes["nation_id"].reindex(fps).to_numpy(),
+            # a veto (veto:X, docs/design.md §3.4) is held by its nation and is no node
+            "nation_id": [f.split(":", 1)[1] if f.startswith("veto:") else n for f, n in
+                          zip(fps, network.nodes["nation_id"].reindex(fps).to_numpy())],
             "hidden": rows["hidden"].to_numpy(dtype=bool),
             "capabilities_lost": br["capabilities_lost"].to_numpy(),
             "nations_lost": br["nations_lost"].to_numpy(),
-            "recovery_days": c.recovery_days[[c.index[f] for f in fps]]
-            if len(fps) else np.zeros(0),
+            "recovery_days": np.array([c.recovery_days[c.index[f]] if f in c.index
+                                       else network.defaults.nation_recovery_days
+                                       for f in fps], dtype=float),
             "score": reg["score"].to_numpy(dtype=float),
             "rank": reg["rank"].to_numpy(),
             "why": reg["why"].to_numpy(),
