@@ -33,6 +33,10 @@ def days_text(days: float) -> str:
         else f"{days:,.1f} days"
 
 
+def _caps(n: int) -> str:
+    return f"{n:,} capabilit" + ("y" if n == 1 else "ies")
+
+
 def story_lines(entry, capabilities, margins, spec: dict) -> list:
     """The run in sentences, leading with what goes down within the horizon and when."""
     s = whatif_story(entry.network, capabilities, margins, spec["name"])
@@ -59,12 +63,15 @@ def story_lines(entry, capabilities, margins, spec: dict) -> list:
             f" and {closest['count'] - len(closest['names'])} more"
             if closest["count"] > len(closest["names"]) else "")
         spare = closest["margin_days"]
-        verb = (f"survive with {days_text(spare)} to spare" if spare >= 0 else
+        one = closest["count"] == 1
+        verb = ((f"survives with {days_text(spare)} to spare" if one else
+                 f"survive with {days_text(spare)} to spare") if spare >= 0 else
                 "survive (the failures that reach them end sooner)")
         lines.append(dmc.Text([
-            "Closest call: ", html.B(f"{closest['count']} capabilities {verb}"),
+            "Closest call: ", html.B(f"{_caps(closest['count'])} {verb}"),
             f" ({names}). What would it take: an outage of "
-            f"{days_text(closest['shortest_outage_days'])} takes them down from day "
+            f"{days_text(closest['shortest_outage_days'])} takes {'it' if one else 'them'} "
+            f"down from day "
             f"{closest['sustained_impact_days']:,.0f}."], size="sm"))
     elif not s["capabilities_down"]:
         lines.append(dmc.Text("No capability would go down within the horizon however long "
@@ -72,8 +79,8 @@ def story_lines(entry, capabilities, margins, spec: dict) -> list:
     bridged = s["capabilities_not_up"]
     if bridged:
         lines.append(dmc.Text(
-            f"{bridged} capabilities lose supply while the failures last (before stock "
-            "is drawn down); the rest of the time, stock bridges the gap.", size="xs",
+            f"{_caps(bridged)} lose supply while the failures last (before stock is "
+            "drawn down); the rest of the time, stock bridges the gap.", size="xs",
             c="dimmed"))
     return lines
 
