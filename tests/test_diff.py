@@ -172,6 +172,9 @@ def test_time_to_impact_follows_stock(tmp_path, capsys):
               & (tti["scenario"] == "Sole source of part A down 100 days")]
     assert row["old"].tolist() == [0.0] and row["new"].tolist() == [30.0]
     assert "USA/P2" not in set(tti["capability"])  # P2 does not need C
+    # the baseline recovery scenario (every nation down 365 days): C's 30 days of stock
+    base = tti[tti["scenario"].str.startswith("baseline recovery")]
+    assert base[["capability", "old", "new"]].values.tolist() == [["USA/P1", 0.0, 30.0]]
     out = capsys.readouterr().out
     assert "components: +0 / -5 / ~0" not in out and "components: +0 / -0 / ~1" in out
 

@@ -21,7 +21,8 @@ import pandas as pd
 from riskgraph.errors import RiskgraphError, UsageError
 from riskgraph.io.schema import TABLES
 
-__all__ = ["DiffResult", "diff_folders", "diff_networks", "row_changes", "spof_changes", "pair_changes",
+__all__ = ["DiffResult", "diff_folders", "diff_networks", "baseline_scenario",
+           "BASELINE_SCENARIO", "row_changes", "spof_changes", "pair_changes",
            "exposure_changes", "register_changes", "time_to_impact_changes",
            "RESULT_FILES"]
 
@@ -291,15 +292,28 @@ def _analysed(network, cache) -> dict[str, pd.DataFrame]:
     return {part: tables[name] for part, name in RESULT_FILES.items()}
 
 
-def _time_to_impact(nets, scenarios, notes) -> pd.DataFrame | None:
+#: The scenario every package diff runs (docs/design.md §7.8).
+BASELINE_SCENARIO = "baseline recovery: every nation down for its recovery days"
+
+
+def baseline_scenario(network):
+    """Every nation of the package fails from day 0 for its own recovery days: each
+    capability's time to impact is how long its stock bridges a total cut-off."""
+    from riskgraph.model.scenario import Scenario
+
+    return Scenario(BASELINE_SCENARIO,
+                    fail=[f"nation:{n}" for n in network.package.nations.index])
+
+
+def _time_to_impact(nets, scenarios, notes) -> pd.DataFrame:
     from riskgraph.analyses.whatif import run_scenario
     from riskgraph.model.scenario import read_scenarios
 
-    items = read_scenarios(scenarios)
+    items = read_scenarios(scenarios) if scenarios is not None else []
     frames = []
     for label, net in zip(("old", "new"), nets):
         rows = []
-        for s in items:
+        for s in [baseline_scenario(net), *items]:
             try:
                 rows.append(run_scenario(net, s).capabilities.reset_index(drop=True))
             except RiskgraphError as exc:
@@ -317,7 +331,8 @@ def diff_networks(old_network, new_network, *, threshold: float = 0.01, scenario
 
     ``old_analysis`` / ``new_analysis``: their StructuralAnalysis when already computed
     (the dashboard has them); else they are computed (through ``cache`` if given).
-    ``scenarios``: a scenario TOML file for time to impact (None: that part is skipped).
+    ``scenarios``: a scenario TOML file whose scenarios time to impact is compared under,
+    besides :func:`baseline_scenario` (always run).
     """
     nets = [old_network, new_network]
     notes, warnings = [], []
@@ -330,11 +345,7 @@ def diff_networks(old_network, new_network, *, threshold: float = 0.01, scenario
         results.append(_analysed(net, cache) if analysis is None else
                         {part: analysis.tables()[name]
                          for part, name in RESULT_FILES.items()})
-    tti = None
-    if scenarios is not None:
-        tti = _time_to_impact(nets, scenarios, notes)
-    else:
-        notes.append("time to impact: no scenarios (give --scenario FILE)")
+    tti = _time_to_impact(nets, scenarios, notes)
     return _result(names, "package", threshold, rows, results, tti, notes, warnings)
 
 
@@ -360,8 +371,8 @@ def diff_folders(old, new, *, threshold: float = 0.01, scenarios=None,
         above ``100 * threshold`` points.
     scenarios
         A scenario TOML file: capabilities whose time to impact changed under each of its
-        scenarios (packages only). Default: the NEW package's ``scenarios.toml`` if it
-        has one, else none.
+        scenarios, besides the baseline recovery scenario (packages only). Default: the
+        NEW package's ``scenarios.toml`` if it has one.
     cache
         A ResultCache for the structural analyses of packages (None: compute).
     """
