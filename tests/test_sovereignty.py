@@ -260,3 +260,14 @@ def test_cli_whatif_unknown_failed(tmp_path):
                  "--out", str(out)]) == 0
     text = (out / "whatif_capabilities.csv").read_text()
     assert "POL,TRUCK,False" in text
+
+
+def test_cli_coalition_column_is_the_name_asked(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "eu"
+    assert main(["sovereignty", str(FIXTURE), "--coalition", "EU", "--out", str(out)]) == 0
+    assert set(pd.read_csv(out / "coalition_survivability.csv")["coalition"]) == {"EU"}
+    out = tmp_path / "pol"
+    assert main(["sovereignty", str(FIXTURE), "--nation", "POL", "--out", str(out)]) == 0
+    assert set(pd.read_csv(out / "coalition_survivability.csv")["coalition"]) == {"POL"}

@@ -39,8 +39,8 @@ def _cmd_sovereignty(args) -> int:
     net = load_network_for(args)
     coalition = args.coalition if args.nation is None else [args.nation]
     label, members = coalition_members(net, coalition)  # bad coalition: exit 3, no file
-    surv = coalition_survivability(net, members)
-    control = foreign_control(net, coalition=members, regime=args.regime)
+    surv = coalition_survivability(net, coalition)
+    control = foreign_control(net, coalition=coalition, regime=args.regime)
     tables = {"coalition_survivability.csv": surv.reset_index(),
               "foreign_control.csv": control.reset_index()}
     tables.update(_confidence_tables(net))

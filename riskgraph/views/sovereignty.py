@@ -39,13 +39,14 @@ def sovereignty_tables(network, coalition, *, regime: str = "ITAR", analysis=Non
     from riskgraph.analyses.sovereignty import (coalition_members, coalition_survivability,
                                                 foreign_control)
 
-    _, members = coalition_members(network, coalition)
+    coalition_members(network, coalition)  # a bad coalition fails before any work
     spof = analysis.spof if analysis is not None else None
     tables = {
         "coalition_survivability.csv":
-            coalition_survivability(network, members).reset_index(),
+            coalition_survivability(network, coalition).reset_index(),
         "foreign_control.csv":
-            foreign_control(network, coalition=members, regime=regime, spof=spof).reset_index(),
+            foreign_control(network, coalition=coalition, regime=regime,
+                            spof=spof).reset_index(),
     }
     tables.update(confidence_tables(network, analysis))
     return tables
