@@ -95,3 +95,13 @@ def test_wrong_files_and_missing_link_list(tmp_path, capsys):
                  str(FIX / "willems_99_SD.csv"), "--out", str(out)]) == 3
     assert "expected the columns sourceStage, destinationStage" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_an_invalid_result_is_not_written(tmp_path, capsys):
+    out = tmp_path / "pkg"
+    assert main(["import", "willems", str(FIX / "willems_99_SD.csv"), "--nation", "A/B",
+                 "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "nation_id 'A/B' must not contain '/'" in err
+    assert f"the package the import made for {out} (not written)" in err
+    assert list(tmp_path.iterdir()) == []

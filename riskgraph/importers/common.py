@@ -282,6 +282,7 @@ def write_import(result: ImportResult, out, *, command: str) -> Path:
         (tmp / "SOURCES.md").write_text(result.sources_md, encoding="utf-8")
         report = validate_package(tmp)
         if not report.ok:
+            report.source = f"the package the import made for {os.fspath(out)} (not written)"
             raise ValidationError(report)
         _check_target(out)
         if out.exists():
