@@ -337,7 +337,7 @@ def ref_blocked(package, vetoes: set[str], nation: str) -> set[str]:
     out = set()
     if pkg.controls is None:
         return out
-    comps, sups = set(pkg.components.index), set(pkg.suppliers.index)
+    comps = set(pkg.components.index)
     for r in pkg.controls.itertuples(index=False):
         exempt = {x.strip() for x in _text(r.exempt_nation_ids).split(";") if x.strip()}
         if r.controlling_nation_id in vetoes and r.controlling_nation_id != nation \

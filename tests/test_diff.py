@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from randpkg import ref_available, write_random_package
-from riskgraph import load_network, read_package
+from riskgraph import read_package
 from riskgraph.analyses.diff import (
-    diff_folders, exposure_changes, register_changes, row_changes,
+    diff_folders, exposure_changes, register_changes,
 )
 from riskgraph.cli import main
 from riskgraph.io.schema import TABLES

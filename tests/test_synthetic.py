@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import networkx as nx
-import numpy as np
 import pandas as pd
 import pytest
 

@@ -439,7 +439,7 @@ def ref_timeline(package, outage: dict[str, int], horizon: int, ownership: bool 
     days = np.arange(horizon)
     own = {x: days < d for x, d in outage.items()}
     none = np.zeros(horizon, dtype=bool)
-    nat, sup, comps = package.nations, package.suppliers, package.components
+    sup, comps = package.suppliers, package.components
     sourcing = defaultdict(list)
     for r in package.sourcing.itertuples(index=False):
         sourcing[r.component_id].append(r.supplier_id)

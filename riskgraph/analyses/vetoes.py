@@ -24,8 +24,8 @@ import pandas as pd
 
 from riskgraph.model.network import CAPABILITY, SupplyNetwork
 from riskgraph.model.propagation import available, baseline_supply, relative_supply
-from riskgraph.model.vetoes import (capability_nations, class_available, class_supply,
-                                    controls_of, veto_classes, veto_id)
+from riskgraph.model.vetoes import (class_available, class_supply, controls_of, veto_classes,
+                                    veto_id)
 
 __all__ = ["crit_under", "veto_spofs", "veto_pairs", "veto_blast_radius",
            "veto_exposure", "with_vetoes", "register_with_vetoes"]

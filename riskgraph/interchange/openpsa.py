@@ -104,7 +104,7 @@ def fault_tree_xml(network, capability: str) -> tuple[str, dict]:
     top = re.sub(r"[^A-Za-z0-9_]", "_", c.ids[cap].replace(":", "_", 1))
     lines = ['<?xml version="1.0" encoding="UTF-8"?>',
              "<!-- written by riskgraph export openpsa (docs/design.md section 7.6) -->",
-             "<opsa-mef>", f'<define-fault-tree name="riskgraph">',
+             "<opsa-mef>", '<define-fault-tree name="riskgraph">',
              f'<define-gate name="{top}-top">{meta(c.ids[cap])}{ref(platform)}</define-gate>']
     for v in cone.tolist():
         if v in has_groups:
