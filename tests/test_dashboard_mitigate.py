@@ -108,3 +108,11 @@ def test_survive_goal_plans_for_a_package_scenario(ws):
     assert compare[0]["before"] == 1 and compare[0]["after"] == 0 and residual == []
     assert is_message(mitigate.admit_job(1, [], "survive", ["supplier"], 0, 60, None,
                                          ["no such"])[-1], "unknown scenario")
+
+
+def test_allocation_grids_stay_hidden_until_they_have_rows():
+    from riskgraph_dashboard.callbacks import allocate
+
+    assert allocate.results_hidden([]) is True
+    assert allocate.results_hidden(None) is True
+    assert allocate.results_hidden([{"nation_id": "POL"}]) is False

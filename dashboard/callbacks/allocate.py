@@ -12,7 +12,7 @@ from ..pages import allocate as view
 from .common import check_choice, loaded, user_errors
 from .whatif import spec_to_scenario
 
-__all__ = ["run_allocation", "register"]
+__all__ = ["run_allocation", "results_hidden", "register"]
 
 
 @user_errors(4)
@@ -30,7 +30,14 @@ def run_allocation(n_clicks, objective, spec, key):
     return records(caps), records(nations), "; ".join(status), None
 
 
+def results_hidden(rows) -> bool:
+    """The allocation grids stay hidden until they have rows."""
+    return not rows
+
+
 def register(app) -> None:
+    app.callback(Output(view.RESULTS, "hidden"), Input(view.CAPABILITIES, "rowData"))(
+        results_hidden)
     app.callback(
         Output(view.CAPABILITIES, "rowData"),
         Output(view.NATIONS, "rowData"),

@@ -15,6 +15,7 @@ MESSAGE = "alloc-message"
 STATUS = "alloc-status"
 CAPABILITIES = "alloc-capabilities"
 NATIONS = "alloc-nations"
+RESULTS = "alloc-results"
 
 OBJECTIVES = [{"value": "weighted", "label": "Most capability fielded"},
               {"value": "maxmin", "label": "Worst-off nation first (max-min)"}]
@@ -58,8 +59,11 @@ def section_layout():
             dmc.Button("Allocate this scenario", id=RUN, variant="light"),
         ], align="flex-end", gap="sm"),
         dmc.Text(id=STATUS, size="sm", mt=4),
-        grid(CAPABILITIES, [], height=320, defs=_short_first(CAPABILITY_COLUMNS)),
-        grid(NATIONS, [], height=260, defs=_short_first(NATION_COLUMNS)),
+        # hidden until there is an allocation: an empty grid is noise (and its overlay
+        # trips axe-core's aria-required-children now and then)
+        html.Div([grid(CAPABILITIES, [], height=320, defs=_short_first(CAPABILITY_COLUMNS)),
+                  grid(NATIONS, [], height=260, defs=_short_first(NATION_COLUMNS))],
+                 id=RESULTS, hidden=True),
         description="Who gets what is left: a linear program shares each component's "
                     "reduced supply among the capabilities through the BOM quantities, "
                     "beside the proportional reading (every fielder of a platform gets its "
