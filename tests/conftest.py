@@ -21,6 +21,18 @@ def _private_analysis_cache(tmp_path_factory):
     mp.undo()
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_dash_app_context():
+    """Start every test with Dash's app context unset, so ``dash.get_app()`` is the app
+    created last. Dash's ``with_app_context`` sets that context variable in its caller's
+    context: one Flask test-client request leaves its app as the current one for every
+    later test in the thread, and callbacks then look in a closed workspace."""
+    import dash._get_app as dash_app
+
+    dash_app.app_context.set(None)
+    yield
+
+
 @pytest.fixture
 def worked_dir() -> Path:
     """The valid worked-example package (read only: copy it before changing anything)."""
