@@ -94,7 +94,9 @@ def test_whatif_download_with_a_comparison_is_the_cli_files(ws, tmp_path):
     a, b = scenarios[0], scenarios[3]  # b has capacity factors too
     specs = [whatif.rows_to_spec(entry, whatif.scenario_rows(entry, s), s.name,
                                  s.horizon_days) for s in (a, b)]
-    download, msg = whatif.download_whatif(1, specs[0], specs[1], None)
+    # scenario B saved in the tab's session, as the What-if page keeps it
+    session = {"package": entry.ref.key, "saved": [specs[1]]}
+    download, msg = whatif.download_whatif(1, specs[0], session, None)
     assert msg is None
     path = tmp_path / "scenarios.toml"
     path.write_text(_toml(specs), encoding="utf-8")
