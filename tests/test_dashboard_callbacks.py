@@ -567,7 +567,6 @@ def test_monte_carlo_admission_job_and_busy(ws):
     assert all(r["name"] == net.package.nations.at[r["nation_id"], "name"] for r in nations)
     # RAW ("would matter if it failed") and Birnbaum x p ("given its probability") apart:
     # the second never shows a point that cannot fail
-    from riskgraph.analyses.montecarlo import MonteCarloResult  # noqa: F401 - the type
     with ws.results() as cache:
         result = cache.get(ref["cache"])
     probs = result.ranking["disruption_prob"]
@@ -630,8 +629,8 @@ def test_monte_carlo_refuses_forged_tickets_and_refs(ws):
 def _zip(files: dict[str, bytes]) -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in files.items():
-            zf.writestr(name, data)
+        for name, content in files.items():
+            zf.writestr(name, content)
     return buf.getvalue()
 
 

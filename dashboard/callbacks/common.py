@@ -13,7 +13,7 @@ import functools
 import math
 from urllib.parse import urlencode
 
-from dash import no_update
+from dash import Input, Output, no_update
 
 from riskgraph.errors import RiskgraphError
 from riskgraph.views import search_options
@@ -21,7 +21,7 @@ from riskgraph.views import search_options
 from ..components import OPTION_LIMIT, message, options
 from ..state import InputError, Loaded, workspace
 
-__all__ = ["check_choice", "check_id", "check_number", "loaded", "picker_options",
+__all__ = ["background_job", "check_choice", "check_id", "check_number", "loaded", "picker_options",
            "user_errors", "whatif_link"]
 
 
@@ -110,3 +110,23 @@ def whatif_link(fail: str, days: float, focus: str | None = None) -> str:
     if focus:
         query["focus"] = focus
     return "/whatif?" + urlencode(query)
+
+
+def background_job(app, run_job, *, ticket: str, result: str, message: str, progress: str,
+                   status: str, run: str, cancel: str) -> None:
+    """Wire ``run_job`` as the background callback of a job page: fired by the ``ticket``
+    store, it writes the ``result`` store (or a ``message``), reports ``progress`` and
+    ``status`` as it goes, and keeps the ``run`` button disabled and ``cancel`` enabled
+    while it runs (Cancel stops it)."""
+    app.callback(
+        Output(result, "data", allow_duplicate=True),
+        Output(message, "children", allow_duplicate=True),
+        Input(ticket, "data"),
+        background=True,
+        progress=[Output(progress, "value"), Output(status, "children")],
+        running=[(Output(run, "disabled"), True, False),
+                 (Output(cancel, "disabled"), False, True)],
+        cancel=[Input(cancel, "n_clicks")],
+        interval=400,
+        prevent_initial_call=True,
+    )(run_job)

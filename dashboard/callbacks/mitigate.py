@@ -22,7 +22,7 @@ from .. import ids
 from ..components import message, options, records
 from ..pages import mitigate as page
 from ..state import InputError, workspace
-from .common import check_choice, check_number, loaded, user_errors
+from .common import background_job, check_choice, check_number, loaded, user_errors
 
 __all__ = ["capability_choices", "admit_job", "run_job", "show_result", "cancelled",
            "register", "result_key"]
@@ -182,18 +182,9 @@ def register(app) -> None:
         State(page.SCENARIOS, "value"),
         prevent_initial_call=True,
     )(admit_job)
-    app.callback(
-        Output(page.RESULT, "data", allow_duplicate=True),
-        Output(page.MESSAGE, "children", allow_duplicate=True),
-        Input(page.TICKET, "data"),
-        background=True,
-        progress=[Output(page.PROGRESS, "value"), Output(page.STATUS, "children")],
-        running=[(Output(page.RUN, "disabled"), True, False),
-                 (Output(page.CANCEL, "disabled"), False, True)],
-        cancel=[Input(page.CANCEL, "n_clicks")],
-        interval=400,
-        prevent_initial_call=True,
-    )(run_job)
+    background_job(app, run_job, ticket=page.TICKET, result=page.RESULT,
+                   message=page.MESSAGE, progress=page.PROGRESS, status=page.STATUS,
+                   run=page.RUN, cancel=page.CANCEL)
     app.callback(
         Output(page.PLAN, "rowData"),
         Output(page.COMPARE, "rowData"),

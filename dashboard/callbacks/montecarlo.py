@@ -25,7 +25,7 @@ from ..components import message, records
 from ..export import zip_outputs
 from ..pages.montecarlo import MAX_TRIALS, MIN_TRIALS
 from ..state import InputError, workspace
-from .common import check_number, loaded, user_errors
+from .common import background_job, check_number, loaded, user_errors
 
 __all__ = ["admit_job", "run_job", "show_result", "download_result", "register",
            "result_key", "cancelled", "check_trials"]
@@ -188,18 +188,9 @@ def register(app) -> None:
         State(ids.PACKAGE, "data"),
         prevent_initial_call=True,
     )(admit_job)
-    app.callback(
-        Output(ids.MC_RESULT, "data", allow_duplicate=True),
-        Output(ids.MC_MESSAGE, "children", allow_duplicate=True),
-        Input(ids.MC_TICKET, "data"),
-        background=True,
-        progress=[Output(ids.MC_PROGRESS, "value"), Output(ids.MC_STATUS, "children")],
-        running=[(Output(ids.MC_RUN, "disabled"), True, False),
-                 (Output(ids.MC_CANCEL, "disabled"), False, True)],
-        cancel=[Input(ids.MC_CANCEL, "n_clicks")],
-        interval=400,
-        prevent_initial_call=True,
-    )(run_job)
+    background_job(app, run_job, ticket=ids.MC_TICKET, result=ids.MC_RESULT,
+                   message=ids.MC_MESSAGE, progress=ids.MC_PROGRESS, status=ids.MC_STATUS,
+                   run=ids.MC_RUN, cancel=ids.MC_CANCEL)
     app.callback(
         Output(ids.MC_GRID, "rowData"),
         Output(ids.MC_NATIONS, "rowData"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dash import Input, Output, State, html, no_update
+from dash import Input, Output, State, html
 
 from riskgraph.views import capability_spofs
 from riskgraph.views.why import chain_lines, why_chains, why_graph

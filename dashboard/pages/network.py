@@ -7,7 +7,7 @@ import dash_mantine_components as dmc
 from dash import dcc, html
 
 from .. import ids
-from ..figures import KIND_COLOURS, OKABE_ITO
+from ..figures import KIND_COLOURS
 
 PAGE = dict(path="/network", name="Network", order=1, title="riskgraph — network",
             description="The dependency graph around a capability or node.")

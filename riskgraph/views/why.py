@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from riskgraph.errors import UsageError
-from riskgraph.model.network import CAPABILITY, GROUP_SOURCING, SupplyNetwork
+from riskgraph.model.network import CAPABILITY, SupplyNetwork
 
 from .lookup import capability_index, node_index
 
