@@ -321,6 +321,18 @@ def test_edit_scenario_load_add_remove_prefill(ws):
     assert rows4[0]["days"] == 180 and "180 days" in label
 
 
+def test_add_right_after_a_link_filled_the_table_keeps_the_filled_row(ws):
+    """The grid reports its rows (virtualRowData) a moment after the link's rows arrive:
+    an 'Add' in between must add to the server's rows, not replace them."""
+    prefill = {"fail": "supplier:AMPAC", "days": "180", "focus": POL_F35}
+    filled, *_ = triggered(f"{ids.WI_PREFILL}.data", prefill, whatif.edit_scenario,
+                           None, None, None, None, prefill, None, [], [], None, None)
+    rows, *_ = triggered(f"{ids.WI_ADD_FAIL}.n_clicks", 1, whatif.edit_scenario,
+                         None, 1, None, None, prefill, "nation:CHN", None, [], None, None,
+                         filled)
+    assert [r["failure_point"] for r in rows] == ["supplier:AMPAC", "nation:CHN"]
+
+
 @pytest.mark.parametrize("prop, args, text", [
     (f"{ids.WI_ADD_FAIL}.n_clicks", (None, 1, None, None, None, None, [], []),
      "choose a failure point"),
