@@ -166,17 +166,12 @@ def _from_session(p, session):
 def edit_scenario(load, add_fail, add_cap, remove, prefill, point, rows, selected,
                   session=None, key=None, table_rows=None):
     """Every change to the scenario table: load from file, add, remove, a link's query, or
-    (when the page is shown without one) what this tab had built before.
-
-    ``rows`` are the grid's current rows (``virtualRowData``, with the user's edits);
-    ``table_rows`` what the server last set (``rowData``). The grid reports its current
-    rows a moment after new ones arrive, so a click on 'Add' right after a link filled the
-    table sees none: the server's rows stand in, or the filled row would be lost."""
+    (when the page is shown without one) what this tab had built before. ``rows`` (the
+    grid's virtualRowData) lag new rowData a moment: ``table_rows`` (rowData) stand in."""
     p = loaded(key)
     trigger = ctx.triggered_id
+    rows = rows if isinstance(rows, list) and rows else table_rows
     rows = rows if isinstance(rows, list) else []
-    if not rows and isinstance(table_rows, list):
-        rows = table_rows
     keep = (no_update,) * 6  # (a message, e.g. a link's error, stays)
     if not rows and trigger not in (ids.WI_ADD_FAIL, ids.WI_ADD_CAPACITY, ids.WI_REMOVE) \
             and not (trigger == ids.WI_LOAD and load):
