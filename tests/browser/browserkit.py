@@ -18,6 +18,18 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "data" / "allied-defence"
+
+#: Path -> a selector that shows the page has been filled by its callbacks.
+PAGES = {
+    "/": "#ov-headlines .rg-stat",
+    "/network": "#net-graph canvas",
+    "/register": "#reg-grid .ag-row",
+    "/nations": "#nat-heatmap .heatmaplayer",
+    "/whatif": "#wi-load",
+    "/montecarlo": "#mc-run",
+    "/data": "#data-current b",
+}
+
 #: Where the tests save page screenshots: build/screenshots (ignored by git) unless
 #: RISKGRAPH_SCREENSHOTS names another folder; `RISKGRAPH_SCREENSHOTS=docs/screenshots
 #: make test` refreshes the README's images.

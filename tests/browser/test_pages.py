@@ -21,21 +21,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from .browserkit import SAMPLE, Watched, start_server, stop_server
+from .browserkit import PAGES, SAMPLE, Watched, start_server, stop_server
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKED = ROOT / "tests" / "fixtures" / "worked"
-
-#: Path -> a selector that shows the page has been filled by its callbacks.
-PAGES = {
-    "/": "#ov-headlines .rg-stat",
-    "/network": "#net-graph canvas",
-    "/register": "#reg-grid .ag-row",
-    "/nations": "#nat-heatmap .heatmaplayer",
-    "/whatif": "#wi-load",
-    "/montecarlo": "#mc-run",
-    "/data": "#data-current b",
-}
 
 
 def pick(page, selector: str, text: str):

@@ -11,21 +11,10 @@ from pathlib import Path
 import pytest
 
 from . import browserkit
-from .browserkit import Watched, start_server, stop_server
+from .browserkit import PAGES, Watched, start_server, stop_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hostile import EVIL_HREF, HOSTILE, hostile_package  # noqa: E402
-
-#: Path -> a selector that shows the page has been filled by its callbacks.
-PAGES = {
-    "/": "#ov-headlines .rg-stat",
-    "/network": "#net-graph canvas",
-    "/register": "#reg-grid .ag-row",
-    "/nations": "#nat-heatmap .heatmaplayer",
-    "/whatif": "#wi-load",
-    "/montecarlo": "#mc-run",
-    "/data": "#data-current b",
-}
 
 #: Recorded in the page before any script of the app runs.
 WATCH_CSP = """
